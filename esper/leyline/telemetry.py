@@ -1,0 +1,75 @@
+"""Telemetry contracts: event types, the event record and per-seed telemetry."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+TelemetryValue = float | int | str | bool | None
+
+
+class TelemetryEventType(str, Enum):
+    """Kinds of telemetry event emitted by Esper subsystems."""
+
+    SEED_GERMINATED = "seed_germinated"
+    SEED_STAGE_CHANGED = "seed_stage_changed"
+    SEED_GATE_EVALUATED = "seed_gate_evaluated"
+    SEED_FOSSILIZED = "seed_fossilized"
+    SEED_CULLED = "seed_culled"
+    EPOCH_COMPLETED = "epoch_completed"
+    EPISODE_COMPLETED = "episode_completed"
+    PPO_UPDATE_COMPLETED = "ppo_update_completed"
+    PPO_UPDATE_SKIPPED = "ppo_update_skipped"
+    GOVERNOR_ROLLBACK = "governor_rollback"
+    CHECKPOINT_SAVED = "checkpoint_saved"
+    CHECKPOINT_LOADED = "checkpoint_loaded"
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryEvent:
+    """One telemetry record. ``data`` holds primitive values only, so events serialise to JSON."""
+
+    event_type: TelemetryEventType
+    data: dict[str, TelemetryValue] = field(default_factory=dict)
+    slot_id: str | None = None
+    seed_id: str | None = None
+    epoch: int | None = None
+    timestamp: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, TelemetryValue | dict[str, TelemetryValue]]:
+        """Primitive dict for JSONL sinks."""
+        return {
+            "event_type": self.event_type.value,
+            "slot_id": self.slot_id,
+            "seed_id": self.seed_id,
+            "epoch": self.epoch,
+            "timestamp": self.timestamp,
+            "data": dict(self.data),
+        }
+
+
+@dataclass(slots=True)
+class SeedTelemetry:
+    """Telemetry snapshot for a single seed, refreshed by ``SeedSlot.sync_telemetry``."""
+
+    seed_id: str = ""
+    slot_id: str = ""
+    blueprint_id: str = ""
+    stage: int = 0
+    alpha: float = 0.0
+    accuracy: float = 0.0
+    accuracy_delta: float = 0.0
+    epochs_in_stage: int = 0
+    gradient_norm_ratio: float = 0.0
+    counterfactual_contribution: float | None = None
+    # Tempo telemetry (plan Task 12)
+    blend_tempo_epochs: int = 5
+    blending_velocity: float = 0.0
+    """d(alpha)/d(epoch) during BLENDING: alpha / epochs in the blending stage."""
+
+    def to_dict(self) -> dict[str, TelemetryValue]:
+        return dict(asdict(self))
+
+
+__all__ = ["SeedTelemetry", "TelemetryEvent", "TelemetryEventType", "TelemetryValue"]
