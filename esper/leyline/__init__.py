@@ -33,6 +33,7 @@ from esper.leyline.stages import (
     VALID_TRANSITIONS,
     InvalidTransitionError,
     SeedStage,
+    as_stage,
     check_transition,
     is_active,
     is_cooldown,
@@ -49,8 +50,8 @@ HEAD_NAMES: tuple[str, ...] = ("slot", "blueprint", "blend", "tempo", "op")
 
 def head_sizes(num_slots: int = NUM_SLOTS) -> dict[str, int]:
     """Number of choices per head, keyed and ordered by :data:`HEAD_NAMES`."""
-    if num_slots < 1:
-        raise ValueError(f"num_slots must be >= 1, got {num_slots}")
+    if isinstance(num_slots, bool) or not isinstance(num_slots, int) or num_slots < 1:
+        raise ValueError(f"num_slots must be an int >= 1, got {num_slots!r}")
     sizes = {"slot": num_slots, "blueprint": NUM_BLUEPRINTS, "blend": NUM_BLENDS, "tempo": NUM_TEMPO, "op": NUM_OPS}
     return {name: sizes[name] for name in HEAD_NAMES}
 
@@ -96,6 +97,7 @@ __all__ = [
     "TelemetryEventType",
     "TelemetryValue",
     "TempoAction",
+    "as_stage",
     "check_head_name",
     "check_topology",
     "check_transition",

@@ -1,4 +1,4 @@
-"""Named training and lifecycle defaults shared by every subsystem (see spec/decisions.md)."""
+"""Named training and lifecycle defaults shared by every subsystem (see spec/decisions/leyline.md)."""
 
 from __future__ import annotations
 

@@ -42,11 +42,13 @@ class BlueprintAction(IntEnum):
     @classmethod
     def from_blueprint_id(cls, blueprint_id: str) -> "BlueprintAction":
         """Inverse of :attr:`blueprint_id`; raises ``ValueError`` listing the valid ids."""
-        try:
-            return cls[blueprint_id.upper()]
-        except KeyError:
-            valid = [b.blueprint_id for b in cls]
-            raise ValueError(f"blueprint_id {blueprint_id!r} is unknown; valid: {valid}") from None
+        valid = [b.blueprint_id for b in cls]
+        if not isinstance(blueprint_id, str):
+            raise TypeError(f"blueprint_id must be a str, got {type(blueprint_id).__name__}; valid: {valid}")
+        member = cls.__members__.get(blueprint_id.upper())
+        if member is None:
+            raise ValueError(f"blueprint_id {blueprint_id!r} is unknown; valid: {valid}")
+        return member
 
 
 class BlendAction(IntEnum):
@@ -173,7 +175,8 @@ class FactoredAction:
     op: LifecycleOp
 
     def __post_init__(self) -> None:
-        _check_index(self.slot_idx, "slot", 1 << 30)
+        if isinstance(self.slot_idx, bool) or not isinstance(self.slot_idx, int) or self.slot_idx < 0:
+            raise ValueError(f"slot_idx must be a non-negative int, got {self.slot_idx!r}")
         for head, value, enum_cls in (
             ("blueprint", self.blueprint, BlueprintAction),
             ("blend", self.blend, BlendAction),
@@ -195,6 +198,8 @@ class FactoredAction:
         num_slots: int = NUM_SLOTS,
     ) -> "FactoredAction":
         """Create from integer indices (network output); out-of-range raises ``ValueError`` naming the head."""
+        if isinstance(num_slots, bool) or not isinstance(num_slots, int) or num_slots < 1:
+            raise ValueError(f"num_slots must be an int >= 1, got {num_slots!r}")
         return cls(
             slot_idx=_check_index(slot_idx, "slot", num_slots),
             blueprint=_to_enum(BlueprintAction, blueprint_idx, "blueprint"),

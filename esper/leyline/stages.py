@@ -51,13 +51,24 @@ class InvalidTransitionError(ValueError):
     """Raised when a lifecycle transition is not in :data:`VALID_TRANSITIONS`."""
 
 
+def as_stage(value: SeedStage | int, name: str = "stage") -> SeedStage:
+    """Coerce ``value`` to a :class:`SeedStage`; raise ``ValueError`` listing the valid stages otherwise."""
+    if isinstance(value, SeedStage):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value in SeedStage._value2member_map_:
+        return SeedStage(value)
+    valid = [f"{s.name}={s.value}" for s in SeedStage]
+    raise ValueError(f"{name} {value!r} is not a SeedStage; valid: {valid}")
+
+
 def is_valid_transition(old: SeedStage, new: SeedStage) -> bool:
     """True when ``old -> new`` is a legal lifecycle transition."""
-    return new in VALID_TRANSITIONS[old]
+    return as_stage(new, "new") in VALID_TRANSITIONS[as_stage(old, "old")]
 
 
 def check_transition(old: SeedStage, new: SeedStage) -> None:
     """Raise :class:`InvalidTransitionError` naming the allowed targets if ``old -> new`` is illegal."""
+    old, new = as_stage(old, "old"), as_stage(new, "new")
     if not is_valid_transition(old, new):
         allowed = sorted(s.name for s in VALID_TRANSITIONS[old]) or ["<none: terminal>"]
         raise InvalidTransitionError(f"illegal transition {old.name} -> {new.name}; allowed from {old.name}: {allowed}")
@@ -65,22 +76,22 @@ def check_transition(old: SeedStage, new: SeedStage) -> None:
 
 def is_active(stage: SeedStage) -> bool:
     """True when a seed module is present in the slot."""
-    return stage in ACTIVE_STAGES
+    return as_stage(stage) in ACTIVE_STAGES
 
 
 def is_terminal(stage: SeedStage) -> bool:
     """True for FOSSILIZED, the only terminal stage."""
-    return not VALID_TRANSITIONS[stage]
+    return not VALID_TRANSITIONS[as_stage(stage)]
 
 
 def is_cullable(stage: SeedStage) -> bool:
     """True when Tamiyo may cull a seed in this stage."""
-    return stage in CULLABLE_STAGES
+    return as_stage(stage) in CULLABLE_STAGES
 
 
 def is_cooldown(stage: SeedStage) -> bool:
     """True during CULLED/EMBARGOED/RESETTING."""
-    return stage in COOLDOWN_STAGES
+    return as_stage(stage) in COOLDOWN_STAGES
 
 
 __all__ = [
@@ -91,6 +102,7 @@ __all__ = [
     "InvalidTransitionError",
     "SeedStage",
     "VALID_TRANSITIONS",
+    "as_stage",
     "check_transition",
     "is_active",
     "is_cooldown",

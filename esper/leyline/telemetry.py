@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 TelemetryValue = float | int | str | bool | None
+_PRIMITIVE_TYPES = (float, int, str, bool)
 
 
 class TelemetryEventType(str, Enum):
@@ -36,6 +37,21 @@ class TelemetryEvent:
     seed_id: str | None = None
     epoch: int | None = None
     timestamp: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        event_type: object = self.event_type
+        if not isinstance(event_type, TelemetryEventType):
+            valid = [t.value for t in TelemetryEventType]
+            raise TypeError(f"event_type must be a TelemetryEventType, got {event_type!r}; valid: {valid}")
+        items: list[tuple[object, object]] = list(self.data.items())
+        for key, value in items:
+            if not isinstance(key, str):
+                raise TypeError(f"data keys must be str, got {key!r}")
+            if value is not None and not isinstance(value, _PRIMITIVE_TYPES):
+                raise TypeError(
+                    f"data[{key!r}] must be float, int, str, bool or None (JSON-serialisable), "
+                    f"got {type(value).__name__}"
+                )
 
     def to_dict(self) -> dict[str, TelemetryValue | dict[str, TelemetryValue]]:
         """Primitive dict for JSONL sinks."""

@@ -1,0 +1,29 @@
+"""Root pytest configuration: hypothesis profiles, per-test seeding and the spec-coverage plugin."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import settings
+
+pytest_plugins = ["conformance.plugin"]
+
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50, print_blob=True)
+settings.register_profile("dev", max_examples=100)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+TEST_SEED = 0
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything() -> Iterator[None]:
+    """Every test starts from the same RNG state (python, numpy, torch)."""
+    random.seed(TEST_SEED)
+    np.random.seed(TEST_SEED)
+    torch.manual_seed(TEST_SEED)
+    yield

@@ -1,0 +1,103 @@
+"""Command line: ``esper train``, ``esper report`` and ``esper demo`` (the main job)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from esper.leyline import TempoAction
+from esper.simic.training.config import POLICIES, TrainingConfig, parse_policy
+from esper.simic.training.presets import PRESETS, get_preset
+from esper.simic.training.vectorized import run_training
+
+
+def _config(policy: str, args: argparse.Namespace) -> TrainingConfig:
+    preset = get_preset(args.preset)
+    return TrainingConfig(
+        policy=parse_policy(policy),
+        task=args.task or preset.task,
+        episodes=args.episodes or preset.episodes,
+        n_envs=args.n_envs or preset.n_envs,
+        max_epochs=args.max_epochs or preset.max_epochs,
+        device=args.device,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        force_tempo=args.force_tempo,
+        n_minibatches=min(2, args.n_envs or preset.n_envs),
+    )
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="digits_blind", choices=list(PRESETS), help="defaults for task/episodes/envs/epochs")
+    p.add_argument("--task", default=None, help="override the preset's task")
+    p.add_argument("--episodes", type=int, default=None)
+    p.add_argument("--n-envs", type=int, default=None)
+    p.add_argument("--max-epochs", type=int, default=None)
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None, help="local dataset folder (cifar10) or text file (text)")
+    p.add_argument(
+        "--force-tempo", default=None, choices=list(TempoAction.__members__), help="rollback quick fix: one tempo for all"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="esper", description="Esper: grow networks while they train (Tamiyo/PPO).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train Tamiyo with PPO, or run a rule-based baseline")
+    train.add_argument("policy", choices=list(POLICIES))
+    train.add_argument("--out", required=True, help="run folder")
+    train.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    _add_run_args(train)
+    report = sub.add_parser("report", help="write report.md and PNG plots for a run folder (or a folder of runs)")
+    report.add_argument("run_dir")
+    report.add_argument("--out", default=None, help="report folder (default: RUN_DIR)")
+    demo = sub.add_parser("demo", help="main job: PPO + heuristic + no-growth baseline on one task, then the report")
+    demo.add_argument("--out", default="runs/demo")
+    demo.add_argument("--baseline-episodes", type=int, default=8, help="episodes of the heuristic and no-growth runs")
+    _add_run_args(demo)
+    return parser
+
+
+def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool) -> None:
+    config = _config(policy, args)
+    start = time.perf_counter()
+    result = run_training(config, out, resume=resume, progress_bar=not args.no_progress)
+    accs = result.final_accuracies
+    tail = accs[-config.n_envs :] if accs else []
+    mean_tail = sum(tail) / len(tail) if tail else float("nan")
+    print(
+        f"[esper] {policy} on {config.task}: {len(accs)} episodes in {time.perf_counter() - start:.1f}s, "
+        f"last-batch mean final accuracy {mean_tail:.2f}% -> {out}"
+    )
+
+
+def _report(run_dir: Path, out: Path | None) -> None:
+    from esper.nissa.report import write_report
+
+    path = write_report(run_dir, out)
+    print(f"[esper] report: {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            _train(args.policy, args, Path(args.out), args.resume)
+        elif args.command == "report":
+            _report(Path(args.run_dir), None if args.out is None else Path(args.out))
+        else:
+            out = Path(args.out)
+            _train("ppo", args, out / "ppo", False)
+            args.episodes = args.baseline_episodes
+            _train("heuristic", args, out / "heuristic", False)
+            _train("baseline", args, out / "baseline", False)
+            _report(out, None)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"esper: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

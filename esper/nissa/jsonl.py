@@ -1,0 +1,57 @@
+"""JSON-lines telemetry: one ``event.to_dict()`` object per line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from esper.leyline import TelemetryEvent
+from esper.nissa.events import event_from_dict, event_to_json
+
+
+class JsonlSink:
+    """Appends each event as one JSON line to ``path`` and flushes, so a crashed run keeps its telemetry.
+
+    ``append=True`` (default) continues an existing file (resume); ``append=False`` truncates it.
+    """
+
+    def __init__(self, path: str | Path, *, append: bool = True) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise ValueError(f"path must be a file, got the directory {self.path}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("a" if append else "w", encoding="utf-8")
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def emit(self, event: TelemetryEvent) -> None:
+        if self._file.closed:
+            raise RuntimeError(f"JsonlSink for {self.path} is closed")
+        self._file.write(event_to_json(event) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+
+def read_events(path: str | Path) -> list[TelemetryEvent]:
+    """Events of a JSONL file (blank lines skipped); ``ValueError`` names the file and line of a bad record."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"telemetry file {path} does not exist")
+    events: list[TelemetryEvent] = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                events.append(event_from_dict(json.loads(line)))
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+                raise ValueError(f"{path}:{lineno}: bad telemetry record: {exc}") from None
+    return events
+
+
+__all__ = ["JsonlSink", "read_events"]

@@ -1,0 +1,72 @@
+"""Masked categorical distributions with plain tensor ops (no ``torch.distributions``).
+
+Masked entries get the large finite logit :data:`~esper.leyline.defaults.MASKED_LOGIT`, so their
+probability underflows to exactly 0 in float32: they are never sampled, their entropy terms are exactly 0 and
+no ``-inf``/NaN ever enters a value or a gradient. Everything here is traceable by ``torch.compile`` without
+graph breaks; the data-dependent check :func:`check_mask_rows` is separate and runs only in eager mode.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from esper.leyline.defaults import MASKED_LOGIT
+
+
+def apply_mask(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Logits with invalid entries (``mask == False``) replaced by ``MASKED_LOGIT``; ``None`` keeps all."""
+    if mask is None:
+        return logits
+    return torch.where(mask, logits, torch.full_like(logits, MASKED_LOGIT))
+
+
+def log_probs_of(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """Log-probability of ``actions`` (shape ``logits.shape[:-1]``) under ``softmax(logits)``."""
+    log_p = F.log_softmax(logits, dim=-1)
+    return log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+
+
+def entropy_of(logits: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Entropy ``-sum p log p``; masked entries contribute exactly 0 (value and gradient)."""
+    log_p = F.log_softmax(logits, dim=-1)
+    terms = log_p.exp() * log_p
+    if mask is not None:
+        terms = torch.where(mask, terms, torch.zeros_like(terms))
+    return -terms.sum(dim=-1)
+
+
+def sample(logits: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
+    """Sample one index per row (``torch.multinomial``, seeded by ``torch.manual_seed``) or take the argmax."""
+    if deterministic:
+        return logits.argmax(dim=-1)
+    probs = F.softmax(logits, dim=-1)
+    flat = probs.reshape(-1, probs.shape[-1])
+    return torch.multinomial(flat, 1).reshape(probs.shape[:-1])
+
+
+def check_mask_rows(head: str, mask: torch.Tensor) -> None:
+    """Raise ``ValueError`` if any row of ``mask`` allows no action (one host sync; eager mode only)."""
+    empty = ~mask.any(dim=-1)
+    if bool(empty.any()):
+        first = [int(i) for i in empty.nonzero()[0].tolist()]
+        raise ValueError(
+            f"masks[{head!r}] has a row with no valid action at index {first}; every row must allow at least "
+            "one action (an all-False row is an error, not a uniform distribution)"
+        )
+
+
+def check_actions(head: str, actions: torch.Tensor, num_actions: int, mask: torch.Tensor | None) -> None:
+    """Raise ``ValueError`` if ``actions`` are out of ``[0, num_actions)`` or forbidden by ``mask`` (eager only)."""
+    bad_range = (actions < 0) | (actions >= num_actions)
+    if bool(bad_range.any()):
+        value = int(actions[bad_range][0])
+        raise ValueError(f"actions[{head!r}] contains {value}; valid range: [0, {num_actions - 1}]")
+    if mask is not None:
+        allowed = mask.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        if not bool(allowed.all()):
+            where = [int(i) for i in (~allowed).nonzero()[0].tolist()]
+            raise ValueError(f"actions[{head!r}] at index {where} was taken although masks[{head!r}] forbids it")
+
+
+__all__ = ["apply_mask", "check_actions", "check_mask_rows", "entropy_of", "log_probs_of", "sample"]

@@ -1,0 +1,354 @@
+"""Tamiyo's policy: a factored recurrent actor-critic with one action head per ``HEAD_NAMES`` entry.
+
+Architecture (design note §5): ``Linear(obs→hidden) + LayerNorm + ReLU → LSTMCell (unrolled over time) →
+LayerNorm →`` one head per action head (``Linear(hidden→64), ReLU, Linear(64→n)``) plus a value head.
+``nn.LSTMCell`` unrolled in Python keeps ``forward`` a single ``torch.compile`` graph (``nn.LSTM`` breaks it).
+
+Conventions:
+- ``obs`` is ``(B, D)`` (one step) or ``(B, T, D)`` (a sequence); outputs drop or keep the ``T`` axis to match.
+- ``hidden`` is ``(h, c)``, each ``(B, hidden_dim)``: the recurrent state *before* the first step of ``obs``.
+- ``masks`` maps every head to a bool tensor ``(B, n)`` / ``(B, T, n)``; ``True`` = valid action.
+- ``episode_starts`` (optional, ``(B, T)`` bool) zeroes the recurrent state before a step that begins a new
+  episode, so a replayed sequence never carries memory across an episode boundary.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypedDict
+
+import torch
+from torch import nn
+
+from esper.leyline import HEAD_NAMES, NUM_BLUEPRINTS, NUM_TEMPO
+from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM
+from esper.simic.agent.distributions import (
+    apply_mask,
+    check_actions,
+    check_mask_rows,
+    entropy_of,
+    log_probs_of,
+    sample,
+)
+
+Hidden = tuple[torch.Tensor, torch.Tensor]
+"""LSTM state ``(h, c)``, each ``(B, hidden_dim)``."""
+
+POLICY_OUTPUT_GAIN = 0.01
+"""Orthogonal-init gain of the last layer of every policy head (near-uniform initial policy)."""
+
+
+class _ForwardOutput(TypedDict):
+    """Type hints for forward() output."""
+
+    slot_logits: torch.Tensor
+    blueprint_logits: torch.Tensor
+    blend_logits: torch.Tensor
+    tempo_logits: torch.Tensor
+    op_logits: torch.Tensor
+    value: torch.Tensor
+    hidden: tuple[torch.Tensor, torch.Tensor]
+
+
+def _check_dim(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _mlp_head(hidden_dim: int, out_dim: int, out_gain: float) -> nn.Sequential:
+    head = nn.Sequential(nn.Linear(hidden_dim, DEFAULT_HEAD_HIDDEN), nn.ReLU(), nn.Linear(DEFAULT_HEAD_HIDDEN, out_dim))
+    for layer, gain in ((head[0], math.sqrt(2.0)), (head[2], out_gain)):
+        assert isinstance(layer, nn.Linear)
+        nn.init.orthogonal_(layer.weight, gain=gain)
+        nn.init.zeros_(layer.bias)
+    return head
+
+
+class FactoredRecurrentActorCritic(nn.Module):
+    """Recurrent actor-critic with factored heads (slot, blueprint, blend, tempo, op) and a value head."""
+
+    def __init__(
+        self,
+        state_dim: int,
+        hidden_dim: int = DEFAULT_HIDDEN_DIM,
+        num_slots: int = 3,
+        num_blueprints: int = NUM_BLUEPRINTS,
+        num_blend: int = 3,
+        num_tempo: int = NUM_TEMPO,
+        num_ops: int = 4,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        super().__init__()
+        self.state_dim = _check_dim("state_dim", state_dim)
+        self.hidden_dim = _check_dim("hidden_dim", hidden_dim)
+        sizes = {
+            "slot": _check_dim("num_slots", num_slots),
+            "blueprint": _check_dim("num_blueprints", num_blueprints),
+            "blend": _check_dim("num_blend", num_blend),
+            "tempo": _check_dim("num_tempo", num_tempo),
+            "op": _check_dim("num_ops", num_ops),
+        }
+        unknown = [name for name in HEAD_NAMES if name not in sizes]
+        if unknown:
+            raise ValueError(f"HEAD_NAMES contains heads {unknown} that this network has no size for; known: {list(sizes)}")
+        expected_keys = {f"{name}_logits" for name in HEAD_NAMES} | {"value", "hidden"}
+        if set(_ForwardOutput.__annotations__) != expected_keys:
+            raise ValueError(
+                f"_ForwardOutput keys {sorted(_ForwardOutput.__annotations__)} disagree with HEAD_NAMES {list(HEAD_NAMES)}"
+            )
+        self.head_names: tuple[str, ...] = tuple(HEAD_NAMES)
+        self.head_sizes: dict[str, int] = {name: sizes[name] for name in self.head_names}
+
+        self.feature_net = nn.Sequential(nn.Linear(state_dim, hidden_dim), nn.LayerNorm(hidden_dim), nn.ReLU())
+        self.lstm = nn.LSTMCell(hidden_dim, hidden_dim)
+        self.lstm_norm = nn.LayerNorm(hidden_dim)
+        self.heads = nn.ModuleDict(
+            {name: _mlp_head(hidden_dim, n, POLICY_OUTPUT_GAIN) for name, n in self.head_sizes.items()}
+        )
+        self.value_head = _mlp_head(hidden_dim, 1, 1.0)
+        self._init_trunk()
+        self.to(device)
+
+    def _init_trunk(self) -> None:
+        first = self.feature_net[0]
+        assert isinstance(first, nn.Linear)
+        nn.init.orthogonal_(first.weight, gain=math.sqrt(2.0))
+        nn.init.zeros_(first.bias)
+        for weight in (self.lstm.weight_ih, self.lstm.weight_hh):
+            for gate in weight.data.chunk(4, dim=0):
+                nn.init.orthogonal_(gate)
+        nn.init.zeros_(self.lstm.bias_ih)
+        nn.init.zeros_(self.lstm.bias_hh)
+
+    # --- named heads (plan Task 8.2) ---------------------------------------------------------------------
+    def _head(self, name: str) -> nn.Sequential:
+        if name not in self.heads:
+            raise AttributeError(f"this network has no {name!r} head; heads: {list(self.head_names)}")
+        head = self.heads[name]
+        assert isinstance(head, nn.Sequential)
+        return head
+
+    @property
+    def slot_head(self) -> nn.Sequential:
+        return self._head("slot")
+
+    @property
+    def blueprint_head(self) -> nn.Sequential:
+        return self._head("blueprint")
+
+    @property
+    def blend_head(self) -> nn.Sequential:
+        return self._head("blend")
+
+    @property
+    def tempo_head(self) -> nn.Sequential:
+        return self._head("tempo")
+
+    @property
+    def op_head(self) -> nn.Sequential:
+        return self._head("op")
+
+    @property
+    def device(self) -> torch.device:
+        return self.lstm.weight_ih.device
+
+    # --- recurrent state --------------------------------------------------------------------------------
+    def initial_hidden(self, batch_size: int) -> Hidden:
+        """Zero LSTM state for ``batch_size`` sequences (start of an episode)."""
+        _check_dim("batch_size", batch_size)
+        zeros = torch.zeros(batch_size, self.hidden_dim, device=self.device, dtype=self.lstm.weight_ih.dtype)
+        return zeros, zeros.clone()
+
+    @staticmethod
+    def reset_hidden(hidden: Hidden, episode_done: torch.Tensor) -> Hidden:
+        """Zero the state of rows whose episode just ended (``episode_done``: ``(B,)`` bool), no host sync."""
+        h, c = hidden
+        if episode_done.dtype != torch.bool or episode_done.shape != h.shape[:1]:
+            raise ValueError(
+                f"episode_done must be a bool tensor of shape {tuple(h.shape[:1])}, "
+                f"got {episode_done.dtype} {tuple(episode_done.shape)}"
+            )
+        keep = (~episode_done).unsqueeze(-1).to(h.dtype)
+        return h * keep, c * keep
+
+    # --- validation (shape checks are static, so they also trace under torch.compile) -------------------
+    def _check_obs(self, obs: torch.Tensor) -> torch.Tensor:
+        """``obs`` as ``(B, T, D)``."""
+        if not isinstance(obs, torch.Tensor):
+            raise TypeError(f"obs must be a torch.Tensor, got {type(obs).__name__}")
+        if obs.dim() not in (2, 3) or obs.shape[-1] != self.state_dim or obs.shape[0] == 0:
+            raise ValueError(
+                f"obs must have shape (B, {self.state_dim}) or (B, T, {self.state_dim}) with B >= 1, "
+                f"got {tuple(obs.shape)}"
+            )
+        if obs.dtype != self.lstm.weight_ih.dtype:
+            raise ValueError(f"obs must have dtype {self.lstm.weight_ih.dtype}, got {obs.dtype}")
+        return obs if obs.dim() == 3 else obs.unsqueeze(1)
+
+    def _check_hidden(self, hidden: Hidden | None, batch: int) -> Hidden:
+        if hidden is None:
+            return self.initial_hidden(batch)
+        if not isinstance(hidden, tuple) or len(hidden) != 2:
+            raise TypeError("hidden must be a tuple (h, c) of two tensors")
+        want = (batch, self.hidden_dim)
+        for label, part in zip(("h", "c"), hidden):
+            if not isinstance(part, torch.Tensor) or tuple(part.shape) != want:
+                got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
+                raise ValueError(f"hidden {label} must have shape {want}, got {got}")
+        return hidden
+
+    def _check_head_dict(
+        self, arg: str, values: dict[str, torch.Tensor], lead: tuple[int, ...], with_size: bool, dtype: torch.dtype
+    ) -> None:
+        if not isinstance(values, dict):
+            raise TypeError(f"{arg} must be a dict keyed by {list(self.head_names)}, got {type(values).__name__}")
+        if set(values) != set(self.head_names):
+            raise ValueError(
+                f"{arg} must have exactly the keys {list(self.head_names)}; "
+                f"missing {[h for h in self.head_names if h not in values]}, "
+                f"unknown {sorted(k for k in values if k not in self.head_names)}"
+            )
+        for name in self.head_names:
+            tensor = values[name]
+            want = (*lead, self.head_sizes[name]) if with_size else lead
+            if not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != want:
+                got = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+                raise ValueError(f"{arg}[{name!r}] must have shape {want}, got {got}")
+            if tensor.dtype != dtype:
+                raise ValueError(f"{arg}[{name!r}] must have dtype {dtype}, got {tensor.dtype}")
+
+    def _seq_masks(
+        self, masks: dict[str, torch.Tensor] | None, lead: tuple[int, ...], check_values: bool
+    ) -> dict[str, torch.Tensor] | None:
+        """Validated masks reshaped to ``(B, T, n)``."""
+        if masks is None:
+            return None
+        self._check_head_dict("masks", masks, lead, True, torch.bool)
+        if check_values and not torch.compiler.is_compiling():
+            for name in self.head_names:
+                check_mask_rows(name, masks[name])
+        if len(lead) == 1:
+            return {name: m.unsqueeze(1) for name, m in masks.items()}
+        return masks
+
+    # --- core --------------------------------------------------------------------------------------------
+    def _core(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden | None,
+        masks: dict[str, torch.Tensor] | None,
+        episode_starts: torch.Tensor | None,
+        check_values: bool,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, Hidden, dict[str, torch.Tensor] | None]:
+        """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks."""
+        x = self._check_obs(obs)
+        batch, steps = x.shape[0], x.shape[1]
+        lead = (batch,) if obs.dim() == 2 else (batch, steps)
+        h, c = self._check_hidden(hidden, batch)
+        seq_masks = self._seq_masks(masks, lead, check_values)
+        if episode_starts is not None and (
+            episode_starts.dtype != torch.bool or tuple(episode_starts.shape) != (batch, steps)
+        ):
+            raise ValueError(
+                f"episode_starts must be a bool tensor of shape {(batch, steps)}, "
+                f"got {episode_starts.dtype} {tuple(episode_starts.shape)}"
+            )
+        features = self.feature_net(x)
+        outputs: list[torch.Tensor] = []
+        for t in range(steps):
+            if episode_starts is not None:
+                keep = (~episode_starts[:, t]).unsqueeze(-1).to(h.dtype)
+                h, c = h * keep, c * keep
+            h, c = self.lstm(features[:, t], (h, c))
+            outputs.append(h)
+        core = self.lstm_norm(torch.stack(outputs, dim=1))
+        logits = {
+            name: apply_mask(self.heads[name](core), None if seq_masks is None else seq_masks[name])
+            for name in self.head_names
+        }
+        value = self.value_head(core).squeeze(-1)
+        return logits, value, (h, c), seq_masks
+
+    def forward(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden | None = None,
+        masks: dict[str, torch.Tensor] | None = None,
+        episode_starts: torch.Tensor | None = None,
+        *,
+        check_values: bool = True,
+    ) -> _ForwardOutput:
+        """Forward pass returning all (masked) head logits, the value and the final hidden state."""
+        logits, value, new_hidden, _ = self._core(obs, hidden, masks, episode_starts, check_values)
+        if obs.dim() == 2:
+            logits = {name: out.squeeze(1) for name, out in logits.items()}
+            value = value.squeeze(1)
+        return {
+            "slot_logits": logits["slot"],
+            "blueprint_logits": logits["blueprint"],
+            "blend_logits": logits["blend"],
+            "tempo_logits": logits["tempo"],
+            "op_logits": logits["op"],
+            "value": value,
+            "hidden": new_hidden,
+        }
+
+    def get_action(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden | None = None,
+        masks: dict[str, torch.Tensor] | None = None,
+        deterministic: bool = False,
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, Hidden]:
+        """Sample (or argmax) one action per head; returns ``(actions, log_probs, value, hidden)``, no grad.
+
+        With ``obs`` ``(B, D)``: actions/log-probs ``(B,)`` per head, value ``(B,)``.
+        """
+        with torch.no_grad():
+            logits, value, new_hidden, _ = self._core(obs, hidden, masks, None, True)
+            actions: dict[str, torch.Tensor] = {}
+            log_probs: dict[str, torch.Tensor] = {}
+            for name in self.head_names:
+                head_logits = logits[name]
+                action = sample(head_logits, deterministic)
+                actions[name] = action
+                log_probs[name] = log_probs_of(head_logits, action)
+            if obs.dim() == 2:
+                actions = {name: a.squeeze(1) for name, a in actions.items()}
+                log_probs = {name: lp.squeeze(1) for name, lp in log_probs.items()}
+                value = value.squeeze(1)
+        return actions, log_probs, value, new_hidden
+
+    def evaluate_actions(
+        self,
+        obs: torch.Tensor,
+        actions: dict[str, torch.Tensor],
+        hidden: Hidden | None = None,
+        masks: dict[str, torch.Tensor] | None = None,
+        episode_starts: torch.Tensor | None = None,
+        *,
+        check_values: bool = True,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, dict[str, torch.Tensor], Hidden]:
+        """Log-probs and entropies of stored actions; returns ``(log_probs, values, entropy, hidden)``.
+
+        ``obs`` ``(B, T, D)``, ``actions[head]`` ``(B, T)`` int64, ``masks[head]`` ``(B, T, n)`` bool. The
+        recurrence is replayed from ``hidden`` (the state before step 0). ``check_values=False`` skips the
+        data-dependent checks (mask rows, action ranges), which need a host sync.
+        """
+        if not isinstance(obs, torch.Tensor) or obs.dim() != 3:
+            got = tuple(obs.shape) if isinstance(obs, torch.Tensor) else type(obs).__name__
+            raise ValueError(f"obs must have shape (B, T, {self.state_dim}), got {got}")
+        self._check_head_dict("actions", actions, (obs.shape[0], obs.shape[1]), False, torch.long)
+        logits, values, new_hidden, seq_masks = self._core(obs, hidden, masks, episode_starts, check_values)
+        if check_values and not torch.compiler.is_compiling():
+            for name in self.head_names:
+                check_actions(name, actions[name], self.head_sizes[name], None if masks is None else masks[name])
+        log_probs = {name: log_probs_of(logits[name], actions[name]) for name in self.head_names}
+        entropy = {
+            name: entropy_of(logits[name], None if seq_masks is None else seq_masks[name]) for name in self.head_names
+        }
+        return log_probs, values, entropy, new_hidden
+
+
+__all__ = ["FactoredRecurrentActorCritic", "Hidden", "POLICY_OUTPUT_GAIN", "_ForwardOutput"]

@@ -1,0 +1,472 @@
+"""Recurrent PPO for Tamiyo with per-head causal masking (plan Task 10).
+
+One :meth:`PPOAgent.update` = ``ppo_epochs`` passes over the buffer, each split into ``n_minibatches``
+minibatches of whole env sequences. Each sequence is replayed from its stored initial LSTM state (reset at
+episode starts). Per head, the clipped surrogate uses that head's ratio and the advantage gated by the causal
+head mask, so a head that had no effect on a step gets no policy gradient from it; the entropy bonus is gated
+the same way. Before each optimizer step the guard reads one flag: if the minibatch's approximate KL (computed
+with the parameters the step would change) exceeds ``1.5 * target_kl`` the step is not taken and the update
+stops; a non-finite loss or gradient norm skips the step. Metrics accumulate on the device and are read once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from esper.leyline import HEAD_NAMES, NUM_SLOTS, head_sizes
+from esper.leyline.defaults import (
+    DEFAULT_ADAM_EPS,
+    DEFAULT_CLIP_RATIO,
+    DEFAULT_ENTROPY_COEF,
+    DEFAULT_GAE_LAMBDA,
+    DEFAULT_GAMMA,
+    DEFAULT_HIDDEN_DIM,
+    DEFAULT_LR,
+    DEFAULT_MAX_GRAD_NORM,
+    DEFAULT_N_MINIBATCHES,
+    DEFAULT_PPO_EPOCHS,
+    DEFAULT_TARGET_KL,
+    DEFAULT_VALUE_COEF,
+)
+from esper.simic.agent.advantages import causal_head_masks, compute_per_head_advantages
+from esper.simic.agent.checkpoint import (
+    CheckpointFormatError,
+    CheckpointIncompatibleError,
+    PolicyLayout,
+    Primitive,
+    load_checkpoint,
+    save_checkpoint,
+)
+from esper.simic.agent.distributions import check_actions, check_mask_rows
+from esper.simic.agent.network import FactoredRecurrentActorCritic, Hidden
+from esper.simic.agent.normalizer import RunningMeanStd
+from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
+
+KL_STOP_FACTOR = 1.5
+"""The update stops before a step whose minibatch approx KL exceeds ``KL_STOP_FACTOR * target_kl``."""
+
+
+def default_entropy_coef_per_head() -> dict[str, float]:
+    """Entropy multiplier 1.0 for every head in ``HEAD_NAMES`` (plan 10.3)."""
+    return {name: 1.0 for name in HEAD_NAMES}
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO hyper-parameters (defaults from ``esper.leyline.defaults``)."""
+
+    gamma: float = DEFAULT_GAMMA
+    gae_lambda: float = DEFAULT_GAE_LAMBDA
+    clip_ratio: float = DEFAULT_CLIP_RATIO
+    lr: float = DEFAULT_LR
+    adam_eps: float = DEFAULT_ADAM_EPS
+    value_coef: float = DEFAULT_VALUE_COEF
+    max_grad_norm: float = DEFAULT_MAX_GRAD_NORM
+    entropy_coef: float = DEFAULT_ENTROPY_COEF
+    entropy_coef_per_head: dict[str, float] = field(default_factory=default_entropy_coef_per_head)
+    """Per-head multipliers of ``entropy_coef``; heads left out get 1.0, unknown heads are an error."""
+    ppo_epochs: int = DEFAULT_PPO_EPOCHS
+    n_minibatches: int = DEFAULT_N_MINIBATCHES
+    """Minibatches of whole env sequences per epoch (capped at the number of non-empty sequences)."""
+    target_kl: float | None = DEFAULT_TARGET_KL
+    """``None`` disables the KL early stop."""
+    value_clip: float | None = DEFAULT_CLIP_RATIO
+    """Clip range of the value update around the rollout value; ``None`` disables value clipping."""
+    normalize_advantages: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("gamma", "gae_lambda"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        for name in ("clip_ratio", "lr", "adam_eps", "max_grad_norm"):
+            value = getattr(self, name)
+            if not value > 0.0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        for name in ("value_coef", "entropy_coef"):
+            value = getattr(self, name)
+            if not value >= 0.0:
+                raise ValueError(f"{name} must be >= 0, got {value!r}")
+        for name in ("ppo_epochs", "n_minibatches"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        for name in ("target_kl", "value_clip"):
+            value = getattr(self, name)
+            if value is not None and not value > 0.0:
+                raise ValueError(f"{name} must be > 0 or None, got {value!r}")
+        unknown = sorted(set(self.entropy_coef_per_head) - set(HEAD_NAMES))
+        if unknown:
+            raise ValueError(f"entropy_coef_per_head has unknown heads {unknown}; valid: {list(HEAD_NAMES)}")
+        merged = default_entropy_coef_per_head()
+        for name, coef in self.entropy_coef_per_head.items():
+            if not coef >= 0.0:
+                raise ValueError(f"entropy_coef_per_head[{name!r}] must be >= 0, got {coef!r}")
+            merged[name] = float(coef)
+        object.__setattr__(self, "entropy_coef_per_head", merged)
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> PPOConfig:
+        """Inverse of :meth:`to_dict`; unknown keys or wrongly typed values raise ``ValueError``."""
+        valid = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown PPOConfig keys {unknown}; valid: {valid}")
+        defaults = cls()
+
+        def number(name: str) -> float:
+            value = data.get(name, getattr(defaults, name))
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"PPOConfig.{name} must be a number, got {value!r}")
+            return float(value)
+
+        def optional_number(name: str) -> float | None:
+            return None if data.get(name, getattr(defaults, name)) is None else number(name)
+
+        def integer(name: str) -> int:
+            value = data.get(name, getattr(defaults, name))
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"PPOConfig.{name} must be an int, got {value!r}")
+            return value
+
+        coefs = data.get("entropy_coef_per_head", defaults.entropy_coef_per_head)
+        if not isinstance(coefs, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in coefs.items()
+        ):
+            raise ValueError(f"PPOConfig.entropy_coef_per_head must map head names to numbers, got {coefs!r}")
+        normalize = data.get("normalize_advantages", defaults.normalize_advantages)
+        if not isinstance(normalize, bool):
+            raise ValueError(f"PPOConfig.normalize_advantages must be a bool, got {normalize!r}")
+        return cls(
+            gamma=number("gamma"),
+            gae_lambda=number("gae_lambda"),
+            clip_ratio=number("clip_ratio"),
+            lr=number("lr"),
+            adam_eps=number("adam_eps"),
+            value_coef=number("value_coef"),
+            max_grad_norm=number("max_grad_norm"),
+            entropy_coef=number("entropy_coef"),
+            entropy_coef_per_head={str(k): float(v) for k, v in coefs.items()},
+            ppo_epochs=integer("ppo_epochs"),
+            n_minibatches=integer("n_minibatches"),
+            target_kl=optional_number("target_kl"),
+            value_clip=optional_number("value_clip"),
+            normalize_advantages=normalize,
+        )
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+    return torch.where(mask, values, torch.zeros_like(values)).sum() / count
+
+
+def _grad_norm(params: list[nn.Parameter]) -> torch.Tensor:
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros((), device=params[0].device)
+    return torch.stack([g.square().sum() for g in grads]).sum().sqrt()
+
+
+class PPOAgent:
+    """Owns the policy network, its Adam optimiser and the observation normaliser; trains with PPO."""
+
+    def __init__(
+        self,
+        state_dim: int,
+        config: PPOConfig | None = None,
+        num_slots: int = NUM_SLOTS,
+        device: str | torch.device = "cpu",
+        *,
+        hidden_dim: int = DEFAULT_HIDDEN_DIM,
+        slot_feature_size: int | None = None,
+        entropy_coef_per_head: Mapping[str, float] | None = None,
+    ) -> None:
+        if config is not None and not isinstance(config, PPOConfig):
+            raise TypeError(f"config must be a PPOConfig or None, got {type(config).__name__}")
+        config = config or PPOConfig()
+        if entropy_coef_per_head is not None:
+            config = dataclasses.replace(config, entropy_coef_per_head=dict(entropy_coef_per_head))
+        self.config = config
+        self.device = torch.device(device)
+        sizes = head_sizes(num_slots)
+        self.network = FactoredRecurrentActorCritic(
+            state_dim,
+            hidden_dim=hidden_dim,
+            num_slots=sizes["slot"],
+            num_blueprints=sizes["blueprint"],
+            num_blend=sizes["blend"],
+            num_tempo=sizes["tempo"],
+            num_ops=sizes["op"],
+            device=self.device,
+        )
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr, eps=config.adam_eps)
+        self.obs_normalizer = RunningMeanStd(state_dim, device=self.device)
+        self.num_slots = num_slots
+        self.slot_feature_size = slot_feature_size
+        self.layout = PolicyLayout(
+            obs_dim=state_dim,
+            head_names=self.network.head_names,
+            head_sizes=dict(self.network.head_sizes),
+            num_slots=num_slots,
+            hidden_dim=hidden_dim,
+            slot_feature_size=slot_feature_size,
+        )
+
+    @property
+    def entropy_coef_per_head(self) -> dict[str, float]:
+        return self.config.entropy_coef_per_head
+
+    # --- acting ------------------------------------------------------------------------------------------
+    def normalize_obs(self, obs: torch.Tensor, update: bool = False) -> torch.Tensor:
+        """Normalise raw observations (optionally folding them into the running statistics first).
+
+        The training loop feeds the *normalised* observation to :meth:`get_action` and stores it in the buffer,
+        so the update replays exactly what the policy saw.
+        """
+        if update:
+            self.obs_normalizer.update(obs)
+        return self.obs_normalizer.normalize(obs)
+
+    def get_action(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden | None = None,
+        masks: dict[str, torch.Tensor] | None = None,
+        deterministic: bool = False,
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, Hidden]:
+        """Passthrough to :meth:`FactoredRecurrentActorCritic.get_action`."""
+        return self.network.get_action(obs, hidden, masks, deterministic)
+
+    def initial_hidden(self, batch_size: int) -> Hidden:
+        return self.network.initial_hidden(batch_size)
+
+    def make_buffer(self, num_envs: int, max_steps: int) -> TamiyoRolloutBuffer:
+        """A rollout buffer sized for this agent."""
+        return TamiyoRolloutBuffer(
+            num_envs, max_steps, self.network.state_dim, self.network.head_sizes, self.network.hidden_dim, self.device
+        )
+
+    # --- learning ----------------------------------------------------------------------------------------
+    def _check_buffer(self, buffer: TamiyoRolloutBuffer) -> None:
+        if not isinstance(buffer, TamiyoRolloutBuffer):
+            raise TypeError(f"buffer must be a TamiyoRolloutBuffer, got {type(buffer).__name__}")
+        mine = (self.network.state_dim, self.network.hidden_dim, self.network.head_sizes)
+        theirs = (buffer.obs_dim, buffer.hidden_dim, buffer.head_sizes)
+        if mine != theirs:
+            raise ValueError(f"buffer layout (obs_dim, hidden_dim, head_sizes) {theirs} does not match the agent's {mine}")
+        if buffer.device != self.device:
+            raise ValueError(f"buffer is on {buffer.device}, the agent on {self.device}")
+        if not buffer.finished:
+            raise ValueError("buffer.finish(last_values) must be called after the last step, before update()")
+
+    def _minibatch_loss(
+        self, mb: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Total loss and detached per-minibatch statistics (all on the device)."""
+        cfg = self.config
+        names = HEAD_NAMES
+        actions = {name: mb[f"{name}_actions"] for name in self.network.head_names}
+        masks = {name: mb[f"{name}_masks"] for name in self.network.head_names}
+        log_probs, values, entropy, _ = self.network.evaluate_actions(
+            mb["obs"], actions, (mb["initial_h"], mb["initial_c"]), masks, mb["episode_starts"], check_values=False
+        )
+        valid = mb["valid"]
+        count = valid.sum().clamp_min(1).to(values.dtype)
+        op_actions = mb["op_actions"]
+        head_masks = causal_head_masks(op_actions)
+        head_advantages = compute_per_head_advantages(mb["advantages"], op_actions)
+        policy_loss = values.new_zeros(())
+        entropy_bonus = values.new_zeros(())
+        joint_log_ratio = torch.zeros_like(values)
+        clipped = values.new_zeros(())
+        relevant = values.new_zeros(())
+        stats: dict[str, torch.Tensor] = {}
+        for name in names:
+            mask = head_masks[name] & valid
+            log_ratio = torch.where(mask, log_probs[name] - mb[f"{name}_log_probs"], torch.zeros_like(values))
+            ratio = log_ratio.exp()
+            adv = head_advantages[name]
+            surrogate = torch.minimum(ratio * adv, ratio.clamp(1.0 - cfg.clip_ratio, 1.0 + cfg.clip_ratio) * adv)
+            policy_loss = policy_loss - _masked_mean(surrogate, mask, count)
+            entropy_bonus = entropy_bonus + cfg.entropy_coef_per_head[name] * _masked_mean(entropy[name], mask, count)
+            joint_log_ratio = joint_log_ratio + log_ratio
+            clipped = clipped + (((ratio - 1.0).abs() > cfg.clip_ratio) & mask).sum()
+            relevant = relevant + mask.sum()
+            stats[f"entropy_{name}"] = _masked_mean(entropy[name].detach(), valid, count)
+        returns, old_values = mb["returns"], mb["values"]
+        value_err = (values - returns).square()
+        if cfg.value_clip is not None:
+            clipped_values = old_values + (values - old_values).clamp(-cfg.value_clip, cfg.value_clip)
+            value_err = torch.maximum(value_err, (clipped_values - returns).square())
+        value_loss = 0.5 * _masked_mean(value_err, valid, count)
+        loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy_bonus
+        with torch.no_grad():
+            stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, valid, count)
+            stats["clip_fraction"] = clipped / relevant.clamp_min(1)
+            stats["policy_loss"] = policy_loss.detach()
+            stats["value_loss"] = value_loss.detach()
+            stats["loss"] = loss.detach()
+        return loss, stats
+
+    def update(self, buffer: TamiyoRolloutBuffer) -> dict[str, float]:
+        """Run PPO on a finished buffer (GAE with this config's gamma/lambda); returns float metrics.
+
+        Metrics: ``policy_loss``, ``value_loss``, ``loss``, ``entropy_<head>``, ``approx_kl``, ``clip_fraction``
+        (means over evaluated minibatches), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
+        ``explained_variance``, ``updates_applied``, ``updates_skipped`` (non-finite loss/gradient),
+        ``early_stopped`` (1.0 if the KL guard fired), ``epochs_completed``, ``n_minibatches``.
+        """
+        self._check_buffer(buffer)
+        cfg = self.config
+        buffer.compute_gae(cfg.gamma, cfg.gae_lambda)
+        active = [env for env, steps in enumerate(buffer.step_counts) if steps > 0]
+        data = buffer.get_batched_sequences(active)
+        self._check_data(data)
+        valid = data["valid"]
+        count = valid.sum().clamp_min(1).to(data["values"].dtype)
+        if cfg.normalize_advantages:
+            adv = data["advantages"]
+            mean = _masked_mean(adv, valid, count)
+            var = _masked_mean((adv - mean).square(), valid, count)
+            data["advantages"] = torch.where(valid, (adv - mean) / (var.sqrt() + 1e-8), torch.zeros_like(adv))
+        explained_variance = self._explained_variance(data["returns"], data["values"], valid, count)
+
+        params = list(self.network.parameters())
+        head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
+        n_mb = min(cfg.n_minibatches, len(active))
+        sums: dict[str, torch.Tensor] = {}
+        evaluated = applied = skipped = epochs_completed = 0
+        early_stopped = False
+        for _ in range(cfg.ppo_epochs):
+            for mb_index in torch.randperm(len(active), device=self.device).tensor_split(n_mb):
+                mb = {key: value[mb_index] for key, value in data.items()}
+                loss, stats = self._minibatch_loss(mb)
+                self.optimizer.zero_grad(set_to_none=True)
+                torch.autograd.backward(loss)
+                for name in self.network.head_names:
+                    stats[f"grad_norm_{name}"] = _grad_norm(head_params[name])
+                grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                stats["grad_norm"] = grad_norm.detach()
+                for key, value in stats.items():
+                    sums[key] = sums[key] + value if key in sums else value
+                evaluated += 1
+                finite = torch.isfinite(loss) & torch.isfinite(grad_norm)
+                kl_high = (
+                    stats["approx_kl"] > KL_STOP_FACTOR * cfg.target_kl
+                    if cfg.target_kl is not None
+                    else torch.zeros((), dtype=torch.bool, device=self.device)
+                )
+                is_finite, too_far = (bool(flag) for flag in torch.stack([finite, kl_high]).tolist())
+                if too_far:
+                    early_stopped = True
+                    break
+                if not is_finite:
+                    skipped += 1
+                    continue
+                self.optimizer.step()
+                applied += 1
+            if early_stopped:
+                break
+            epochs_completed += 1
+        keys = list(sums)
+        means = (torch.stack([sums[k].to(torch.float64) for k in keys]) / max(evaluated, 1)).tolist() if keys else []
+        metrics = {key: float(value) for key, value in zip(keys, means)}
+        metrics.update(
+            explained_variance=float(explained_variance),
+            updates_applied=float(applied),
+            updates_skipped=float(skipped),
+            early_stopped=float(early_stopped),
+            epochs_completed=float(epochs_completed),
+            n_minibatches=float(n_mb),
+        )
+        return metrics
+
+    def _check_data(self, data: dict[str, torch.Tensor]) -> None:
+        """Validate masks and stored actions once per update (host syncs here, none in the minibatch loop)."""
+        for name in self.network.head_names:
+            check_mask_rows(name, data[f"{name}_masks"])
+            check_actions(name, data[f"{name}_actions"], self.network.head_sizes[name], data[f"{name}_masks"])
+
+    @staticmethod
+    def _explained_variance(
+        returns: torch.Tensor, values: torch.Tensor, valid: torch.Tensor, count: torch.Tensor
+    ) -> torch.Tensor:
+        """``1 - Var(returns - values) / Var(returns)`` over valid steps (0 when returns are constant)."""
+        ret_mean = _masked_mean(returns, valid, count)
+        var_ret = _masked_mean((returns - ret_mean).square(), valid, count)
+        resid = returns - values
+        resid_mean = _masked_mean(resid, valid, count)
+        var_resid = _masked_mean((resid - resid_mean).square(), valid, count)
+        return torch.where(var_ret > 0, 1.0 - var_resid / var_ret.clamp_min(1e-12), torch.zeros_like(var_ret))
+
+    # --- checkpoints -------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str], extra: Mapping[str, object] | None = None) -> Path:
+        """Save network, optimiser, normaliser, config and layout (+ ``extra`` primitives) atomically."""
+        return save_checkpoint(
+            path,
+            layout=self.layout,
+            network_state=self.network.state_dict(),
+            optimizer_state=self.optimizer.state_dict(),
+            config=self.config.to_dict(),
+            normalizer_state=self.obs_normalizer.state_dict(),
+            extra=extra,
+        )
+
+    def load(self, path: str | os.PathLike[str]) -> dict[str, Primitive]:
+        """Restore everything :meth:`save` wrote; returns the ``extra`` dict.
+
+        Raises :class:`CheckpointIncompatibleError` for another layout, :class:`CheckpointFormatError` for a
+        foreign/corrupt file.
+        """
+        ckpt = load_checkpoint(path, expected_layout=self.layout, map_location=self.device)
+        try:
+            config = PPOConfig.from_dict(ckpt.config)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointFormatError(f"{ckpt.path}: invalid PPO config: {exc}") from exc
+        try:
+            self.network.load_state_dict(ckpt.network)
+        except RuntimeError as exc:
+            raise CheckpointIncompatibleError(
+                f"checkpoint {ckpt.path} matches layout {self.layout.describe()} but its weights do not: {exc}"
+            ) from exc
+        try:
+            self.optimizer.load_state_dict(ckpt.optimizer)
+            if ckpt.normalizer is not None:
+                self.obs_normalizer.load_state_dict(ckpt.normalizer)
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointFormatError(f"{ckpt.path}: optimizer or normaliser state does not fit: {exc}") from exc
+        self.config = config
+        return ckpt.extra
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | os.PathLike[str], device: str | torch.device = "cpu"
+    ) -> tuple[PPOAgent, dict[str, Primitive]]:
+        """Build an agent with the checkpoint's layout and config and load it; returns ``(agent, extra)``."""
+        ckpt = load_checkpoint(path, map_location=device)
+        layout = ckpt.layout
+        try:
+            config = PPOConfig.from_dict(ckpt.config)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointFormatError(f"{ckpt.path}: invalid PPO config: {exc}") from exc
+        agent = cls(
+            layout.obs_dim,
+            config,
+            num_slots=layout.num_slots,
+            device=device,
+            hidden_dim=layout.hidden_dim,
+            slot_feature_size=layout.slot_feature_size,
+        )
+        return agent, agent.load(path)
+
+
+__all__ = ["KL_STOP_FACTOR", "PPOAgent", "PPOConfig", "default_entropy_coef_per_head"]

@@ -1,0 +1,424 @@
+"""Rollout storage for recurrent PPO: one pre-allocated sequence per environment.
+
+Per env and step the buffer holds the observation fed to the policy, one action, log-probability and mask per
+``HEAD_NAMES`` entry, the value estimate, the reward, ``done`` (terminal) vs ``truncated`` (cut by a time limit
+or the end of collection), and the LSTM state ``(h, c)`` *before* the step. Sequences are replayed from the
+stored state at step 0; the state is zeroed at every step that follows an episode end, and :meth:`finish`
+rejects a buffer whose stored state leaks across an episode boundary.
+
+GAE (:meth:`compute_gae`): a terminal step does not bootstrap; a truncated step bootstraps ``V(s_T)``, given as
+``bootstrap_value`` when it is added, or, for the last stored step of an env, as ``last_values`` in
+:meth:`finish`. A step that is neither (the episode continues into the next batch) bootstraps ``last_values``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+
+from esper.leyline import HEAD_NAMES
+from esper.leyline.defaults import DEFAULT_GAE_LAMBDA, DEFAULT_GAMMA
+
+Scalar = torch.Tensor | float | int | bool
+
+
+def _positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _check_tensor(arg: str, value: object, shape: tuple[int, ...]) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{arg} must be a torch.Tensor of shape {shape}, got {type(value).__name__}")
+    if tuple(value.shape) != shape:
+        raise ValueError(f"{arg} must have shape {shape}, got {tuple(value.shape)}")
+    return value
+
+
+def _check_scalar(arg: str, value: Scalar) -> None:
+    if isinstance(value, torch.Tensor):
+        if value.dim() != 0:
+            raise ValueError(f"{arg} must be a 0-d tensor or a number, got shape {tuple(value.shape)}")
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{arg} must be a 0-d tensor or a number, got {type(value).__name__}")
+
+
+def _check_flag(arg: str, value: Scalar, shape: tuple[int, ...]) -> None:
+    if isinstance(value, bool) and not shape:
+        return
+    if not isinstance(value, torch.Tensor) or value.dtype != torch.bool:
+        raise TypeError(f"{arg} must be a bool or a bool tensor of shape {shape}, got {type(value).__name__}")
+    if tuple(value.shape) != shape:
+        raise ValueError(f"{arg} must have shape {shape}, got {tuple(value.shape)}")
+
+
+class TamiyoRolloutBuffer:
+    """Stores rollout data for PPO updates, one sequence per environment (shapes ``(num_envs, max_steps, ...)``)."""
+
+    def __init__(
+        self,
+        num_envs: int,
+        max_steps: int,
+        obs_dim: int,
+        head_sizes: Mapping[str, int],
+        hidden_dim: int,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.num_envs = _positive("num_envs", num_envs)
+        self.max_steps = _positive("max_steps", max_steps)
+        self.obs_dim = _positive("obs_dim", obs_dim)
+        self.hidden_dim = _positive("hidden_dim", hidden_dim)
+        if not isinstance(head_sizes, Mapping) or list(head_sizes) != list(HEAD_NAMES):
+            got = list(head_sizes) if isinstance(head_sizes, Mapping) else type(head_sizes).__name__
+            raise ValueError(f"head_sizes must be keyed by HEAD_NAMES {list(HEAD_NAMES)} in order, got {got}")
+        self.head_names: tuple[str, ...] = tuple(HEAD_NAMES)
+        self.head_sizes = {name: _positive(f"head_sizes[{name!r}]", head_sizes[name]) for name in self.head_names}
+        self.device = torch.device(device)
+
+        n, t, dev = num_envs, max_steps, self.device
+        self.obs = torch.zeros(n, t, obs_dim, device=dev)
+        self.actions = {h: torch.zeros(n, t, dtype=torch.long, device=dev) for h in self.head_names}
+        self.log_probs = {h: torch.zeros(n, t, device=dev) for h in self.head_names}
+        self.masks = {h: torch.ones(n, t, size, dtype=torch.bool, device=dev) for h, size in self.head_sizes.items()}
+        self.values = torch.zeros(n, t, device=dev)
+        self.rewards = torch.zeros(n, t, device=dev)
+        self.dones = torch.zeros(n, t, dtype=torch.bool, device=dev)
+        self.truncated = torch.zeros(n, t, dtype=torch.bool, device=dev)
+        self.bootstrap_values = torch.zeros(n, t, device=dev)
+        self.has_bootstrap = torch.zeros(n, t, dtype=torch.bool, device=dev)
+        self.hidden_h = torch.zeros(n, t, hidden_dim, device=dev)
+        self.hidden_c = torch.zeros(n, t, hidden_dim, device=dev)
+        self.advantages = torch.zeros(n, t, device=dev)
+        self.returns = torch.zeros(n, t, device=dev)
+        self.last_values = torch.zeros(n, device=dev)
+        self.step_counts: list[int] = [0] * n
+        self.finished = False
+        self.gae_ready = False
+
+    # --- plan Task 9 field names -------------------------------------------------------------------------
+    @property
+    def slot_actions(self) -> torch.Tensor:
+        return self.actions["slot"]
+
+    @property
+    def blueprint_actions(self) -> torch.Tensor:
+        return self.actions["blueprint"]
+
+    @property
+    def blend_actions(self) -> torch.Tensor:
+        return self.actions["blend"]
+
+    @property
+    def tempo_actions(self) -> torch.Tensor:
+        return self.actions["tempo"]
+
+    @property
+    def op_actions(self) -> torch.Tensor:
+        return self.actions["op"]
+
+    @property
+    def slot_log_probs(self) -> torch.Tensor:
+        return self.log_probs["slot"]
+
+    @property
+    def blueprint_log_probs(self) -> torch.Tensor:
+        return self.log_probs["blueprint"]
+
+    @property
+    def blend_log_probs(self) -> torch.Tensor:
+        return self.log_probs["blend"]
+
+    @property
+    def tempo_log_probs(self) -> torch.Tensor:
+        return self.log_probs["tempo"]
+
+    @property
+    def op_log_probs(self) -> torch.Tensor:
+        return self.log_probs["op"]
+
+    @property
+    def num_steps(self) -> int:
+        """Steps stored over all envs."""
+        return sum(self.step_counts)
+
+    # --- filling -----------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Empty the buffer (storage is kept and cleared)."""
+        for tensor in (self.obs, self.values, self.rewards, self.bootstrap_values, self.hidden_h, self.hidden_c):
+            tensor.zero_()
+        for tensor in (self.advantages, self.returns, self.last_values):
+            tensor.zero_()
+        for flags in (self.dones, self.truncated, self.has_bootstrap):
+            flags.fill_(False)
+        for name in self.head_names:
+            self.actions[name].zero_()
+            self.log_probs[name].zero_()
+            self.masks[name].fill_(True)
+        self.step_counts = [0] * self.num_envs
+        self.finished = False
+        self.gae_ready = False
+
+    def _check_heads(self, arg: str, values: object, lead: tuple[int, ...], with_size: bool) -> dict[str, torch.Tensor]:
+        if not isinstance(values, Mapping) or set(values) != set(self.head_names):
+            got = sorted(values) if isinstance(values, Mapping) else type(values).__name__
+            raise ValueError(f"{arg} must be a dict with exactly the keys {list(self.head_names)}, got {got}")
+        out: dict[str, torch.Tensor] = {}
+        for name in self.head_names:
+            shape = (*lead, self.head_sizes[name]) if with_size else lead
+            out[name] = _check_tensor(f"{arg}[{name!r}]", values[name], shape)
+        return out
+
+    def _next_step(self, env_id: int) -> int:
+        if isinstance(env_id, bool) or not isinstance(env_id, int) or not 0 <= env_id < self.num_envs:
+            raise ValueError(f"env_id must be an int in [0, {self.num_envs - 1}], got {env_id!r}")
+        step = self.step_counts[env_id]
+        if step >= self.max_steps:
+            raise ValueError(
+                f"env {env_id} already holds max_steps={self.max_steps} steps; update and reset() the buffer "
+                "before adding more (or create it with a larger max_steps)"
+            )
+        return step
+
+    def add_step(
+        self,
+        env_id: int,
+        obs: torch.Tensor,
+        actions: Mapping[str, torch.Tensor],
+        log_probs: Mapping[str, torch.Tensor],
+        masks: Mapping[str, torch.Tensor],
+        value: Scalar,
+        reward: Scalar,
+        done: Scalar,
+        truncated: Scalar,
+        hidden: tuple[torch.Tensor, torch.Tensor],
+        bootstrap_value: Scalar | None = None,
+    ) -> None:
+        """Append one transition of env ``env_id``.
+
+        ``obs`` ``(obs_dim,)``; ``actions``/``log_probs`` one 0-d tensor per head; ``masks[head]`` ``(n,)`` bool;
+        ``hidden`` the ``(h, c)`` state (each ``(hidden_dim,)``) fed to the policy at this step;
+        ``bootstrap_value`` = ``V(s_T)`` when this step truncates the episode.
+        """
+        step = self._next_step(env_id)
+        _check_tensor("obs", obs, (self.obs_dim,))
+        acts = self._check_heads("actions", actions, (), False)
+        lps = self._check_heads("log_probs", log_probs, (), False)
+        msks = self._check_heads("masks", masks, (), True)
+        self._check_hidden(hidden, ())
+        for arg, scalar in (("value", value), ("reward", reward)):
+            _check_scalar(arg, scalar)
+        for arg, flag in (("done", done), ("truncated", truncated)):
+            _check_flag(arg, flag, ())
+        if bootstrap_value is not None:
+            _check_scalar("bootstrap_value", bootstrap_value)
+        self._write(env_id, step, obs, acts, lps, msks, value, reward, done, truncated, hidden, bootstrap_value)
+        self.step_counts[env_id] = step + 1
+
+    def add_batch(
+        self,
+        obs: torch.Tensor,
+        actions: Mapping[str, torch.Tensor],
+        log_probs: Mapping[str, torch.Tensor],
+        masks: Mapping[str, torch.Tensor],
+        values: torch.Tensor,
+        rewards: torch.Tensor,
+        dones: torch.Tensor,
+        truncated: torch.Tensor,
+        hidden: tuple[torch.Tensor, torch.Tensor],
+        bootstrap_values: torch.Tensor | None = None,
+    ) -> None:
+        """Append one step for every env at once (all envs must hold the same number of steps).
+
+        Shapes: ``obs`` ``(N, obs_dim)``, per-head ``(N,)`` / masks ``(N, n)``, ``values``/``rewards``/``dones``/
+        ``truncated`` ``(N,)``, ``hidden`` two ``(N, hidden_dim)``; ``bootstrap_values`` ``(N,)`` is used where
+        ``truncated`` is set.
+        """
+        if len(set(self.step_counts)) != 1:
+            raise ValueError(f"add_batch needs equal step counts for all envs, got {self.step_counts}; use add_step")
+        step = self._next_step(0)
+        n = self.num_envs
+        _check_tensor("obs", obs, (n, self.obs_dim))
+        acts = self._check_heads("actions", actions, (n,), False)
+        lps = self._check_heads("log_probs", log_probs, (n,), False)
+        msks = self._check_heads("masks", masks, (n,), True)
+        self._check_hidden(hidden, (n,))
+        for arg, tensor in (("values", values), ("rewards", rewards)):
+            _check_tensor(arg, tensor, (n,))
+        for arg, flags in (("dones", dones), ("truncated", truncated)):
+            _check_flag(arg, flags, (n,))
+        if bootstrap_values is not None:
+            _check_tensor("bootstrap_values", bootstrap_values, (n,))
+        env = slice(None)
+        self._write(env, step, obs, acts, lps, msks, values, rewards, dones, truncated, hidden, None)
+        if bootstrap_values is not None:
+            self.bootstrap_values[:, step] = bootstrap_values
+            self.has_bootstrap[:, step] = truncated.to(self.device)
+        self.step_counts = [step + 1] * n
+
+    def _check_hidden(self, hidden: object, lead: tuple[int, ...]) -> None:
+        if not isinstance(hidden, tuple) or len(hidden) != 2:
+            raise TypeError(f"hidden must be a tuple (h, c) of tensors of shape {(*lead, self.hidden_dim)}")
+        for label, part in zip(("h", "c"), hidden):
+            _check_tensor(f"hidden {label}", part, (*lead, self.hidden_dim))
+
+    def _write(
+        self,
+        env: int | slice,
+        step: int,
+        obs: torch.Tensor,
+        actions: dict[str, torch.Tensor],
+        log_probs: dict[str, torch.Tensor],
+        masks: dict[str, torch.Tensor],
+        value: Scalar,
+        reward: Scalar,
+        done: Scalar,
+        truncated: Scalar,
+        hidden: tuple[torch.Tensor, torch.Tensor],
+        bootstrap_value: Scalar | None,
+    ) -> None:
+        self.finished = False
+        self.gae_ready = False
+        self.obs[env, step] = obs
+        for name in self.head_names:
+            self.actions[name][env, step] = actions[name]
+            self.log_probs[name][env, step] = log_probs[name]
+            self.masks[name][env, step] = masks[name]
+        self.values[env, step] = value
+        self.rewards[env, step] = reward
+        self.dones[env, step] = done
+        self.truncated[env, step] = truncated
+        self.hidden_h[env, step] = hidden[0]
+        self.hidden_c[env, step] = hidden[1]
+        if bootstrap_value is not None:
+            self.bootstrap_values[env, step] = bootstrap_value
+            self.has_bootstrap[env, step] = truncated
+
+    # --- GAE ---------------------------------------------------------------------------------------------
+    def _lengths(self) -> torch.Tensor:
+        return torch.tensor(self.step_counts, device=self.device)
+
+    def finish(self, last_values: torch.Tensor | None = None) -> None:
+        """Close the collection: record ``V`` of the state after each env's last step and check consistency.
+
+        ``last_values`` ``(num_envs,)`` may be omitted only if every env's last step is terminal or carries a
+        ``bootstrap_value``. Raises ``ValueError`` if the stored LSTM state leaks across an episode boundary or a
+        truncated step in mid-sequence has no ``bootstrap_value``. One host sync.
+        """
+        if self.num_steps == 0:
+            raise ValueError("finish() called on an empty buffer; add steps first")
+        if last_values is not None:
+            _check_tensor("last_values", last_values, (self.num_envs,))
+            self.last_values.copy_(last_values)
+        else:
+            self.last_values.zero_()
+        lengths = self._lengths()
+        index = torch.arange(self.max_steps, device=self.device)
+        valid = index < lengths.unsqueeze(1)
+        is_last = index == (lengths - 1).unsqueeze(1)
+        ended = self.dones | self.truncated
+        after_end = torch.zeros_like(ended)
+        after_end[:, 1:] = ended[:, :-1]
+        nonzero_state = (self.hidden_h != 0).any(-1) | (self.hidden_c != 0).any(-1)
+        leak = after_end & valid & nonzero_state
+        orphan_truncation = self.truncated & ~self.dones & ~self.has_bootstrap & valid & ~is_last
+        open_end = is_last & ~self.dones & ~self.has_bootstrap
+        flags = torch.stack([leak.any(), orphan_truncation.any(), open_end.any()]).tolist()
+        if flags[0]:
+            env, step = (int(i) for i in leak.nonzero()[0].tolist())
+            raise ValueError(
+                f"LSTM state leaks across episodes: env {env} step {step} follows an episode end but its stored "
+                "hidden state is not zero; reset the hidden state (network.reset_hidden) after done/truncated"
+            )
+        if flags[1]:
+            env, step = (int(i) for i in orphan_truncation.nonzero()[0].tolist())
+            raise ValueError(
+                f"env {env} step {step} is truncated in mid-sequence without a bootstrap_value; pass "
+                "bootstrap_value=V(s_T) to add_step/add_batch so GAE can bootstrap the cut episode"
+            )
+        if flags[2] and last_values is None:
+            raise ValueError(
+                "last_values (num_envs,) is required: some env's last step is not terminal, so GAE must bootstrap "
+                "V(s_T) of the state after it"
+            )
+        self.finished = True
+
+    def compute_gae(self, gamma: float = DEFAULT_GAMMA, gae_lambda: float = DEFAULT_GAE_LAMBDA) -> None:
+        """Fill ``advantages`` and ``returns`` (GAE(gamma, lambda)); needs :meth:`finish` first. No host sync."""
+        for name, value in (("gamma", gamma), ("gae_lambda", gae_lambda)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        if not self.finished:
+            raise ValueError("compute_gae() needs finish(last_values) to be called after the last add_step")
+        lengths = self._lengths()
+        steps = max(self.step_counts)
+        gae = torch.zeros(self.num_envs, device=self.device)
+        self.advantages.zero_()
+        for t in reversed(range(steps)):
+            valid = torch.gt(lengths, t)
+            is_last = torch.eq(lengths, t + 1)
+            next_value = self.last_values if t + 1 >= steps else torch.where(is_last, self.last_values, self.values[:, t + 1])
+            next_value = torch.where(self.has_bootstrap[:, t], self.bootstrap_values[:, t], next_value)
+            done = self.dones[:, t]
+            next_value = torch.where(done, torch.zeros_like(next_value), next_value)
+            delta = self.rewards[:, t] + gamma * next_value - self.values[:, t]
+            chain = ~(done | self.truncated[:, t] | is_last)
+            gae = delta + gamma * gae_lambda * torch.where(chain, gae, torch.zeros_like(gae))
+            gae = torch.where(valid, gae, torch.zeros_like(gae))
+            self.advantages[:, t] = gae
+        valid_all = torch.arange(self.max_steps, device=self.device) < lengths.unsqueeze(1)
+        self.returns.copy_(torch.where(valid_all, self.advantages + self.values, torch.zeros_like(self.values)))
+        self.gae_ready = True
+
+    # --- reading -----------------------------------------------------------------------------------------
+    def get_batched_sequences(self, env_ids: torch.Tensor | Sequence[int] | None = None) -> dict[str, torch.Tensor]:
+        """Per-env sequences ``(B, T, ...)`` with ``T = max(step_counts)``, padded at the end.
+
+        Keys: ``obs``; ``<head>_actions``, ``<head>_log_probs``, ``<head>_masks`` for every head (e.g.
+        ``tempo_actions``); ``values``, ``rewards``, ``dones``, ``truncated``, ``advantages``, ``returns``
+        (zeros until :meth:`compute_gae`); ``valid`` (False on padding), ``episode_starts`` (step follows an
+        episode end); ``initial_h``/``initial_c`` ``(B, hidden_dim)``: the stored LSTM state before step 0.
+        """
+        if self.num_steps == 0:
+            raise ValueError("get_batched_sequences() called on an empty buffer")
+        if env_ids is None:
+            index = torch.arange(self.num_envs, device=self.device)
+        elif isinstance(env_ids, torch.Tensor):
+            if env_ids.dtype != torch.long or env_ids.dim() != 1:
+                raise ValueError(f"env_ids must be a 1-D int64 tensor, got {env_ids.dtype} {tuple(env_ids.shape)}")
+            index = env_ids.to(self.device)
+        else:
+            ids = list(env_ids)
+            bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.num_envs]
+            if bad:
+                raise ValueError(f"env_ids must be ints in [0, {self.num_envs - 1}], got {bad}")
+            index = torch.tensor(ids, dtype=torch.long, device=self.device)
+        steps = max(self.step_counts)
+        lengths = self._lengths()[index]
+        valid = torch.arange(steps, device=self.device) < lengths.unsqueeze(1)
+        ended = (self.dones | self.truncated)[index, :steps]
+        starts = torch.zeros_like(ended)
+        starts[:, 1:] = ended[:, :-1]
+        batch: dict[str, torch.Tensor] = {"obs": self.obs[index, :steps]}
+        for name in self.head_names:
+            batch[f"{name}_actions"] = self.actions[name][index, :steps]
+            batch[f"{name}_log_probs"] = self.log_probs[name][index, :steps]
+            batch[f"{name}_masks"] = self.masks[name][index, :steps]
+        for key, tensor in (
+            ("values", self.values),
+            ("rewards", self.rewards),
+            ("dones", self.dones),
+            ("truncated", self.truncated),
+            ("advantages", self.advantages),
+            ("returns", self.returns),
+        ):
+            batch[key] = tensor[index, :steps]
+        batch["valid"] = valid
+        batch["episode_starts"] = starts
+        batch["initial_h"] = self.hidden_h[index, 0]
+        batch["initial_c"] = self.hidden_c[index, 0]
+        return batch
+
+
+__all__ = ["TamiyoRolloutBuffer"]

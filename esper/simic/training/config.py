@@ -1,0 +1,88 @@
+"""Configuration of a training run (PPO, heuristic or no-growth baseline)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Literal, get_args
+
+from esper.leyline import TempoAction
+from esper.leyline.defaults import DEFAULT_MAX_EPOCHS, DEFAULT_MAX_SEEDS, DEFAULT_N_ENVS
+
+PolicyName = Literal["ppo", "heuristic", "baseline"]
+POLICIES: tuple[str, ...] = get_args(PolicyName)
+_POLICY_BY_NAME: dict[str, PolicyName] = {"ppo": "ppo", "heuristic": "heuristic", "baseline": "baseline"}
+
+
+def parse_policy(name: str) -> PolicyName:
+    """``name`` as a :data:`PolicyName`; unknown names raise ``ValueError`` listing the policies."""
+    if name not in _POLICY_BY_NAME:
+        raise ValueError(f"policy {name!r} is unknown; valid: {list(POLICIES)}")
+    return _POLICY_BY_NAME[name]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig:
+    """Everything a run needs. ``episodes`` is rounded up to whole batches of ``n_envs`` episodes."""
+
+    policy: PolicyName = "ppo"
+    task: str = "digits_blind"
+    episodes: int = 48
+    n_envs: int = DEFAULT_N_ENVS
+    max_epochs: int = DEFAULT_MAX_EPOCHS
+    device: str = "cpu"
+    seed: int = 0
+    data_dir: str | None = None
+    max_seeds: int = DEFAULT_MAX_SEEDS
+    force_tempo: str | None = None
+    """Rollback quick fix (plan): execute every GERMINATE with this tempo (e.g. "STANDARD"), whatever the policy chose."""
+    reward_mode: str = "shaped"
+    ppo_epochs: int = 4
+    n_minibatches: int = 2
+    lr: float = 3.0e-4
+    entropy_coef: float = 0.05
+    hidden_dim: int = 128
+    checkpoint_every: int = 1
+    """Write a checkpoint every this many PPO batches (and always after the last)."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy {self.policy!r} is unknown; valid: {list(POLICIES)}")
+        for name in ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if self.n_minibatches > self.n_envs:
+            raise ValueError(f"n_minibatches ({self.n_minibatches}) must be <= n_envs ({self.n_envs}): minibatches are env sequences")
+        if self.force_tempo is not None and self.force_tempo not in TempoAction.__members__:
+            raise ValueError(f"force_tempo {self.force_tempo!r} is unknown; valid: {list(TempoAction.__members__)} or None")
+        if self.lr <= 0 or self.entropy_coef < 0:
+            raise ValueError(f"lr must be > 0 and entropy_coef >= 0, got lr={self.lr}, entropy_coef={self.entropy_coef}")
+
+    @property
+    def batches(self) -> int:
+        """Number of batches (each = ``n_envs`` episodes side by side)."""
+        return -(-self.episodes // self.n_envs)
+
+    @property
+    def forced_tempo(self) -> TempoAction | None:
+        return None if self.force_tempo is None else TempoAction[self.force_tempo]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def read(cls, path: Path) -> "TrainingConfig":
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: config must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown config fields {unknown}; valid: {sorted(known)}")
+        return cls(**data)

@@ -1,0 +1,266 @@
+"""Vectorized training: ``n_envs`` hosts trained side by side, Tamiyo acting on all of them each epoch.
+
+One RL step = one host epoch + one decision; one episode = one host trained for ``max_epochs``; one batch =
+``n_envs`` episodes side by side followed by one PPO update and a checkpoint (design note §1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from esper.data import load_task
+from esper.leyline import (
+    HEAD_NAMES,
+    NUM_SLOTS,
+    FactoredAction,
+    LifecycleOp,
+    TelemetryEvent,
+    TelemetryEventType,
+)
+from esper.nissa.hub import TelemetryHub
+from esper.nissa.jsonl import JsonlSink
+from esper.simic.agent.ppo import PPOAgent, PPOConfig
+from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
+from esper.simic.rewards import RewardConfig
+from esper.simic.training.config import TrainingConfig
+from esper.simic.training.environment import SeedEnv, StepOutcome
+from esper.simic.training.run_dir import Progress, RunDir
+from esper.tamiyo.heuristic import HeuristicTamiyo
+from esper.tamiyo.policy.action_masks import compute_batch_masks
+from esper.tamiyo.policy.features import SLOT_FEATURE_SIZE, build_observations, get_feature_size
+
+Masks = dict[str, torch.Tensor]
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What a finished run produced (numbers are per finished episode, in order)."""
+
+    run_dir: Path
+    final_accuracies: list[float] = field(default_factory=list)
+    episode_returns: list[float] = field(default_factory=list)
+    ppo_metrics: list[dict[str, float]] = field(default_factory=list)
+    actions: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    """Every executed-or-attempted action index tuple, in (batch, epoch, env) order (determinism checks)."""
+
+
+def _ppo_config(config: TrainingConfig) -> PPOConfig:
+    return PPOConfig(
+        lr=config.lr,
+        entropy_coef=config.entropy_coef,
+        ppo_epochs=config.ppo_epochs,
+        n_minibatches=config.n_minibatches,
+    )
+
+
+class VectorizedTrainer:
+    """Runs one :class:`TrainingConfig` into a :class:`RunDir`; resumable after interruption."""
+
+    def __init__(self, config: TrainingConfig, out_dir: str | Path, *, progress_bar: bool = False) -> None:
+        self.config = config
+        self.run_dir = RunDir(out_dir)
+        self.progress_bar = progress_bar
+        self.device = torch.device(config.device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {config.device!r} requested but CUDA is not available; use device='cpu'")
+        self.task = load_task(config.task, data_dir=config.data_dir, device=self.device)
+        self.num_slots = NUM_SLOTS
+        self.obs_dim = get_feature_size(self.num_slots)
+        self.hub = TelemetryHub()
+        self.envs = [
+            SeedEnv(
+                i,
+                self.task,
+                max_epochs=config.max_epochs,
+                max_seeds=config.max_seeds,
+                reward_config=RewardConfig(mode=config.reward_mode),
+                forced_tempo=config.forced_tempo,
+                device=self.device,
+                emit=self.hub.emit,
+            )
+            for i in range(config.n_envs)
+        ]
+        self.agent: PPOAgent | None = None
+        self.buffer: TamiyoRolloutBuffer | None = None
+        if config.policy == "ppo":
+            torch.manual_seed(config.seed)
+            self.agent = PPOAgent(
+                self.obs_dim,
+                config=_ppo_config(config),
+                num_slots=self.num_slots,
+                device=self.device,
+                hidden_dim=config.hidden_dim,
+                slot_feature_size=SLOT_FEATURE_SIZE,
+            )
+            self.buffer = self.agent.make_buffer(config.n_envs, config.max_epochs)
+        self.heuristics = [HeuristicTamiyo(topology=self.task.spec.topology, num_slots=self.num_slots) for _ in self.envs]
+
+    # --- public ---------------------------------------------------------------------------------------
+    def run(self, *, resume: bool = False, stop_after_batches: int | None = None) -> RunResult:
+        """Train ``config.batches`` batches (from the last finished one when ``resume``)."""
+        progress = self.run_dir.prepare(self.config, resume=resume)
+        if resume and self.agent is not None and progress.batches_done > 0:
+            self.agent.load(self.run_dir.checkpoint_path)
+            self._emit(TelemetryEventType.CHECKPOINT_LOADED, {"batches_done": progress.batches_done})
+        result = RunResult(run_dir=self.run_dir.root)
+        sink = JsonlSink(self.run_dir.telemetry_path, append=True)
+        self.hub.add_sink(sink)
+        batches = range(progress.batches_done, self.config.batches)
+        bar = tqdm(batches, desc=f"{self.config.policy}:{self.config.task}", disable=not self.progress_bar, unit="batch")
+        try:
+            for done, batch in enumerate(bar, start=1):
+                accuracies = self._run_batch(batch, result)
+                bar.set_postfix(acc=f"{sum(accuracies) / len(accuracies):.1f}")
+                self._save(Progress(batches_done=batch + 1, telemetry_offset=self.run_dir.telemetry_size()))
+                if stop_after_batches is not None and done >= stop_after_batches:
+                    break
+        finally:
+            self.hub.close()
+        return result
+
+    # --- internals ------------------------------------------------------------------------------------
+    def _emit(self, event_type: TelemetryEventType, data: dict[str, float | int | str | bool | None]) -> None:
+        self.hub.emit(TelemetryEvent(event_type=event_type, data={"policy": self.config.policy, **data}))
+
+    def _save(self, progress: Progress) -> None:
+        if self.agent is not None:
+            last = progress.batches_done == self.config.batches
+            if last or progress.batches_done % self.config.checkpoint_every == 0:
+                self.agent.save(self.run_dir.checkpoint_path, extra={"batches_done": progress.batches_done})
+                self._emit(TelemetryEventType.CHECKPOINT_SAVED, {"batches_done": progress.batches_done})
+                self.run_dir.write_progress(Progress(progress.batches_done, self.run_dir.telemetry_size()))
+            return
+        self.run_dir.write_progress(progress)
+
+    def _episode_seed(self, episode: int) -> int:
+        return self.config.seed * 1_000_003 + episode
+
+    def _run_batch(self, batch: int, result: RunResult) -> list[float]:
+        cfg = self.config
+        for env, heuristic in zip(self.envs, self.heuristics, strict=True):
+            episode = batch * cfg.n_envs + env.env_id
+            env.reset(seed=self._episode_seed(episode), context={"policy": cfg.policy, "episode": episode})
+            heuristic.reset()
+        torch.manual_seed(self._episode_seed(batch) + 17)
+        hidden = None
+        if self.agent is not None and self.buffer is not None:
+            self.buffer.reset()
+            hidden = self.agent.initial_hidden(cfg.n_envs)
+        for epoch in range(cfg.max_epochs):
+            for env in self.envs:
+                rollback = env.train_and_measure()
+                if rollback is not None and epoch > 0:
+                    self._penalise_previous(env, epoch, rollback.penalty)
+            reports = [env.slot_reports for env in self.envs]
+            masks = compute_batch_masks(
+                reports,
+                topology=self.task.spec.topology,
+                seeds_germinated=[env.seeds_germinated for env in self.envs],
+                max_seeds=cfg.max_seeds,
+                device=self.device,
+            )
+            obs = build_observations([(env.signals, env.slot_reports) for env in self.envs], device=self.device)
+            last = epoch == cfg.max_epochs - 1
+            if self.agent is not None and self.buffer is not None and hidden is not None:
+                norm_obs = self.agent.normalize_obs(obs, update=True)
+                actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks)
+                indices = torch.stack([actions[h] for h in HEAD_NAMES], dim=1).tolist()
+                outcomes = self._step_all([FactoredAction.from_indices(*row) for row in indices], result)
+                rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
+                dones = torch.full((cfg.n_envs,), last, dtype=torch.bool, device=self.device)
+                self.buffer.add_batch(
+                    norm_obs, actions, log_probs, masks, values, rewards, dones, torch.zeros_like(dones), hidden
+                )
+                hidden = new_hidden
+            else:
+                outcomes = self._step_all(self._rule_actions(masks), result)
+            for env, outcome in zip(self.envs, outcomes, strict=True):
+                self._emit_epoch(env, outcome)
+        if self.agent is not None and self.buffer is not None:
+            # Episodes end at max_epochs (a true terminal: the observation carries epoch/max_epochs), so
+            # V(s_T) is not bootstrapped; the LSTM state is dropped and re-initialised at the next batch.
+            self.buffer.finish(torch.zeros(cfg.n_envs, device=self.device))
+            metrics = self.agent.update(self.buffer)
+            result.ppo_metrics.append(metrics)
+            self._emit(TelemetryEventType.PPO_UPDATE_COMPLETED, {"update": batch, **metrics})
+        return [self._finish_episode(env, result) for env in self.envs]
+
+    def _penalise_previous(self, env: SeedEnv, epoch: int, penalty: float) -> None:
+        env.stats.episode_return += penalty
+        env.stats.reward_components["governor_penalty"] = env.stats.reward_components.get("governor_penalty", 0.0) + penalty
+        if self.buffer is not None:
+            self.buffer.add_reward(env.env_id, epoch - 1, penalty)
+
+    def _rule_actions(self, masks: Masks) -> list[FactoredAction]:
+        if self.config.policy == "baseline":
+            return [FactoredAction.from_indices(0, 0, 0, 0, LifecycleOp.WAIT) for _ in self.envs]
+        return [
+            heuristic.decide(
+                env.signals,
+                env.slot_reports,
+                {h: masks[h][env.env_id] for h in HEAD_NAMES},
+                seeds_germinated=env.seeds_germinated,
+                max_seeds=self.config.max_seeds,
+            )
+            for env, heuristic in zip(self.envs, self.heuristics, strict=True)
+        ]
+
+    def _step_all(self, actions: list[FactoredAction], result: RunResult) -> list[StepOutcome]:
+        result.actions.extend(a.to_indices() for a in actions)
+        return [env.step(action) for env, action in zip(self.envs, actions, strict=True)]
+
+    def _emit_epoch(self, env: SeedEnv, outcome: StepOutcome) -> None:
+        s = env.signals
+        data: dict[str, float | int | str | bool | None] = {
+            **env.context,
+            "epoch": env.epoch - 1,
+            "val_accuracy": s.val_accuracy,
+            "train_loss": s.train_loss,
+            "val_loss": s.val_loss,
+            "reward": outcome.reward.total,
+            "op": outcome.action.op.name,
+            "executed": outcome.executed,
+            "reason": outcome.reason,
+            "tempo": outcome.action.tempo.name,
+            **{f"reward_{k}": v for k, v in outcome.reward.to_dict().items()},
+        }
+        self.hub.emit(TelemetryEvent(event_type=TelemetryEventType.EPOCH_COMPLETED, data=data, epoch=env.epoch - 1))
+
+    def _finish_episode(self, env: SeedEnv, result: RunResult) -> float:
+        final = env.signals.val_accuracy
+        result.final_accuracies.append(final)
+        result.episode_returns.append(env.stats.episode_return)
+        stats = env.stats
+        data: dict[str, float | int | str | bool | None] = {
+            **env.context,
+            "final_val_accuracy": final,
+            "best_val_accuracy": env.signals.best_val_accuracy,
+            "episode_return": stats.episode_return,
+            "seeds_germinated": stats.seeds_germinated,
+            "seeds_fossilized": stats.seeds_fossilized,
+            "seeds_culled": stats.seeds_culled,
+            "rollbacks": stats.rollbacks,
+            "params_added": env.params_added(),
+            "host_params": env.model.host_param_count,
+            **{f"return_{k}": v for k, v in stats.reward_components.items()},
+        }
+        self.hub.emit(TelemetryEvent(event_type=TelemetryEventType.EPISODE_COMPLETED, data=data))
+        return final
+
+
+def run_training(
+    config: TrainingConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress_bar: bool = False,
+    stop_after_batches: int | None = None,
+) -> RunResult:
+    """Train (or evaluate a rule-based policy) according to ``config``, writing into ``out_dir``."""
+    trainer = VectorizedTrainer(config, out_dir, progress_bar=progress_bar)
+    return trainer.run(resume=resume, stop_after_batches=stop_after_batches)
+

@@ -1,0 +1,1 @@
+"""Tamiyo policy inputs: observation features and action masks."""
