@@ -133,3 +133,18 @@ def test_unknown_algorithm_lists_valid() -> None:
         check_blend_algorithm("cosine")
     with pytest.raises(ValueError, match="blend_algorithm_id"):
         SeedSlot("s", 8).germinate("norm", blend_algorithm_id="cosine")
+
+
+@pytest.mark.req("DEC.kasmina.11")
+@pytest.mark.parametrize("p", [0.1, 0.25, 0.5, 0.8])
+def test_ramp_formulas(p: float) -> None:
+    import math
+
+    def sig(x: float) -> float:
+        return 1.0 / (1.0 + math.exp(-x))
+
+    assert ramp_alpha("linear", p) == p
+    assert ramp_alpha("gated", p) == p
+    expected = (sig(12.0 * (p - 0.5)) - sig(-6.0)) / (sig(6.0) - sig(-6.0))
+    assert ramp_alpha("sigmoid", p) == pytest.approx(expected, rel=1e-12)
+    assert alpha_at_step("sigmoid", 3, 8) == pytest.approx((sig(12.0 * (3 / 8 - 0.5)) - sig(-6.0)) / (sig(6.0) - sig(-6.0)))

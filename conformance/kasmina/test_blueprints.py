@@ -30,7 +30,7 @@ def test_registry_matches_leyline(topology: str) -> None:
         assert (spec.topology, spec.name) == (topology, name) and spec.description
 
 
-@pytest.mark.req("SYS.3.1")
+@pytest.mark.req("SYS.3.1", "DEC.kasmina.10")
 @pytest.mark.parametrize("topology, name", CASES)
 def test_identity_at_init(topology: str, name: str) -> None:
     module = create_blueprint(topology, name, 16)
@@ -103,3 +103,52 @@ def test_unknown_blueprints_list_valid_names() -> None:
         create_blueprint("cnn", "norm", 0)
     with pytest.raises(ValueError, match=r"unknown for topology 'transformer'.*valid:.*flex_attention"):
         SeedSlot("s", 8, topology="transformer").germinate("conv_heavy")
+
+
+@pytest.mark.req("DEC.kasmina.7", "SYS.3.3")
+@pytest.mark.filterwarnings("ignore:flex_attention called without torch.compile")
+def test_flex_attention_blueprint_matches_flex_attention_score_mod() -> None:
+    from torch.nn.attention.flex_attention import flex_attention
+
+    from esper.kasmina.blueprints.transformer import FlexAttentionSeed
+
+    module = create_blueprint("transformer", "flex_attention", 16)
+    assert isinstance(module, FlexAttentionSeed)
+    perturb_(module)
+    slopes = module.slopes.detach()
+
+    def score_mod(score: torch.Tensor, b: torch.Tensor, h: torch.Tensor, q_idx: torch.Tensor,
+                  kv_idx: torch.Tensor) -> torch.Tensor:
+        biased = score - slopes[h] * (q_idx - kv_idx)
+        return torch.where(q_idx >= kv_idx, biased, -float("inf"))
+
+    with torch.no_grad():
+        q, k, v = module._heads(torch.randn(2, 6, 16))
+        torch.testing.assert_close(module._attend(q, k, v), flex_attention(q, k, v, score_mod=score_mod))
+    assert module.slopes.requires_grad
+
+
+@pytest.mark.req("DEC.kasmina.10")
+def test_decision_record_size_table_matches_code() -> None:
+    import re
+    from pathlib import Path
+
+    record = Path(__file__).resolve().parents[2] / "spec" / "decisions" / "kasmina.md"
+    rows = re.findall(r"^\| `(\w+)` \|([^\n]*)\|$", record.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    cnn = {name: [int(v) for v in cells.split("|")] for name, cells in rows if cells.count("|") == 2}
+    transformer = {name: int(cells) for name, cells in rows if cells.count("|") == 0}
+    assert set(cnn) == set(blueprint_names("cnn")) and set(transformer) == set(blueprint_names("transformer"))
+    for name, counts in cnn.items():
+        assert counts == [blueprint_param_count("cnn", name, c) for c in (32, 64, 128)], name
+    for name, count in transformer.items():
+        assert count == blueprint_param_count("transformer", name, 64), name
+
+
+@pytest.mark.req("DEC.kasmina.10")
+@pytest.mark.parametrize("name", blueprint_names("cnn"))
+@pytest.mark.parametrize("channels", [2, 4, 8, 12])
+def test_cnn_blueprints_accept_single_pixel_single_sample(name: str, channels: int) -> None:
+    module = create_blueprint("cnn", name, channels)
+    perturb_(module)
+    x = torch.randn(1, channels, 1, 1)
+    assert module(x).shape == x.shape

@@ -111,7 +111,7 @@ def test_fossilize_seed() -> None:
     assert model.seed_param_count == slot.state.metrics.seed_param_count > 0
 
 
-@pytest.mark.req("SYS.3.15")
+@pytest.mark.req("SYS.3.15", "DEC.kasmina.12")
 @pytest.mark.parametrize("size, in_channels", [(8, 1), (32, 3), (7, 3)])
 def test_cnn_host_shapes(size: int, in_channels: int) -> None:
     host = CNNHost(in_channels=in_channels)
@@ -145,7 +145,7 @@ def test_kernel_size_one_host_is_spatially_blind() -> None:
     assert not torch.allclose(normal(x), normal(y))
 
 
-@pytest.mark.req("SYS.3.16")
+@pytest.mark.req("SYS.3.16", "DEC.kasmina.12")
 def test_transformer_host() -> None:
     host = TransformerHost(vocab_size=30)
     assert host.topology == "transformer" and host.injection_dims == (64, 64, 64)
@@ -176,3 +176,26 @@ def test_seed_follows_host_dtype_and_slot_device() -> None:
     assert MorphogeneticModel(CNNHost(1), task_config=TaskConfig(topology="cnn")).topology == "cnn"
     with pytest.raises(ValueError, match="disagrees"):
         MorphogeneticModel(CNNHost(1), task_config=TaskConfig(topology="transformer"))
+
+
+@pytest.mark.req("DEC.kasmina.13")
+def test_api_additions() -> None:
+    from esper.kasmina import QualityGates
+    from esper.kasmina.slot import SeedState as ReExported
+    from esper.kasmina.state import SeedState as Defined
+
+    assert ReExported is Defined
+    assert SeedSlot("s", 8, task_config=TaskConfig(topology="transformer")).topology == "transformer"
+    assert SeedSlot("s", 8).topology == "cnn"
+    with pytest.raises(ValueError, match="disagrees"):
+        SeedSlot("s", 8, topology="cnn", task_config=TaskConfig(topology="transformer"))
+    eager = SeedSlot("s", 8, gates=QualityGates(g2_min_epochs=1, g2_min_improvement=0.0, g2_min_grad_ratio=0.0))
+    eager.germinate("norm")
+    eager.step_epoch()
+    eager.step_epoch()
+    assert eager.stage == SeedStage.BLENDING
+    model = _cnn_model()
+    assert model.first_empty_slot() is model.seed_slots[0]
+    model.germinate_seed("norm")
+    assert model.first_empty_slot() is model.seed_slots[1]
+    assert [s.slot_id for s in model.seed_slots] == list(model.slot_ids)

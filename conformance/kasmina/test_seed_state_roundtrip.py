@@ -50,6 +50,7 @@ def test_round_trip(blueprint: str, algorithm: str, tempo: int, ops: list[tuple[
     assert restored == state
     assert SeedState.from_dict(json.loads(json.dumps(data))) == state
     assert restored.to_dict() == data
+    assert data["stage"] == state.stage.name and data["stage_history"] == [s.name for s in state.stage_history]
 
 
 def _sample() -> dict[str, object]:
@@ -82,7 +83,7 @@ def test_mistyped_field_is_named(field: str, bad: object) -> None:
         SeedState.from_dict(data)
 
 
-@pytest.mark.req("ISSUE.3.2")
+@pytest.mark.req("ISSUE.3.2", "DEC.kasmina.14")
 @pytest.mark.parametrize("mutate, match", [
     (lambda d: d.update(stage="SHADOWING"), "stage"),
     (lambda d: d.update(stage=5), "stage"),
@@ -107,7 +108,7 @@ def test_invalid_values_are_named(mutate: object, match: str) -> None:
         SeedState.from_dict(data)
 
 
-@pytest.mark.req("ISSUE.3.2")
+@pytest.mark.req("ISSUE.3.2", "DEC.kasmina.14")
 def test_stage_accepts_int_values_and_rejects_non_dicts() -> None:
     data = _sample()
     data["stage"] = int(SeedStage[str(data["stage"])])

@@ -20,7 +20,9 @@ HEURISTIC_GERMINATED = [("conv_light", 5), ("conv_light", 5), ("conv_light", 5),
 HEURISTIC_FOSSILIZED = [("conv_light", 5)]
 
 
-def _episode(policy: str, n: int, final: float, *, germ: int = 0, foss: int = 0, culled: int = 0, params: int = 0) -> TelemetryEvent:
+def _episode(
+    policy: str, n: int, final: float, *, germ: int = 0, foss: int = 0, culled: int = 0, params: int = 0
+) -> TelemetryEvent:
     return TelemetryEvent(
         TelemetryEventType.EPISODE_COMPLETED,
         {

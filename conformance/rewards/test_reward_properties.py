@@ -156,7 +156,9 @@ def test_param_rent_is_zero_without_seeds_and_monotone(host: int, small: int, ex
 @pytest.mark.req("SYS.5.4.6")
 @pytest.mark.parametrize("op", [LifecycleOp.GERMINATE, LifecycleOp.CULL, LifecycleOp.FOSSILIZE])
 def test_invalid_action_gets_invalid_penalty_and_wait_cost(op: LifecycleOp) -> None:
-    config = RewardConfig(wait_cost=0.003, germinate_cost=0.05, cull_cost=0.04, fossilize_cost=0.07, invalid_penalty=0.3)
+    config = RewardConfig(
+        wait_cost=0.003, germinate_cost=0.05, cull_cost=0.04, fossilize_cost=0.07, invalid_penalty=0.3
+    )
     rejected = compute_reward(step_inputs((None,), (None,), op=op, executed=False), config)
     assert rejected.invalid_penalty == -0.3
     assert rejected.action_cost == -0.003
@@ -185,7 +187,9 @@ def test_contribution_of_the_acted_on_seed() -> None:
         pytest.approx(-1.0)
     )
     culled = compute_reward(
-        step_inputs(live, (SeedStage.BLENDING, SeedStage.CULLED), slot_idx=1, op=LifecycleOp.CULL, seed_contribution=3.0),
+        step_inputs(
+            live, (SeedStage.BLENDING, SeedStage.CULLED), slot_idx=1, op=LifecycleOp.CULL, seed_contribution=3.0
+        ),
         config,
     )
     assert culled.contribution == 0.0

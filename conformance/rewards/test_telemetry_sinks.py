@@ -62,7 +62,9 @@ def test_jsonl_round_trip_append_and_flush(tmp_path: Path) -> None:
 @pytest.mark.req("DEC.rewards_nissa.6")
 def test_jsonl_is_strict_json(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    with_nan = TelemetryEvent(TelemetryEventType.EPOCH_COMPLETED, {"val_loss": math.nan, "train_loss": math.inf}, timestamp=2.0)
+    with_nan = TelemetryEvent(
+        TelemetryEventType.EPOCH_COMPLETED, {"val_loss": math.nan, "train_loss": math.inf}, timestamp=2.0
+    )
     sink = JsonlSink(path)
     sink.emit(with_nan)
     sink.close()

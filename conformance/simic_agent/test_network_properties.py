@@ -135,7 +135,7 @@ def test_replayed_log_probs_equal_rollout_log_probs_across_episode_boundaries() 
     torch.testing.assert_close(values, batch["values"], atol=1e-5, rtol=0)
     # Teeth: replaying without the episode resets carries memory across the boundary and changes the result.
     leaky, _, _, _ = agent.network.evaluate_actions(batch["obs"], actions, hidden, masks)
-    assert float((leaky["op"][:, 4:] - batch["op_log_probs"][:, 4:]).abs().max()) > 1e-5
+    assert float((leaky["op"][:, 4:].detach() - batch["op_log_probs"][:, 4:]).abs().max()) > 1e-5
 
 
 def _assert_compiles(fn: Callable[..., object], *args: object) -> object:

@@ -87,7 +87,11 @@ def plot_final_accuracy(policies: Sequence[PolicyData], path: Path) -> Path:
 
 def plot_params_added(policies: Sequence[PolicyData], path: Path) -> Path:
     return _line_plot(
-        policies, path, "Seed parameters added per episode", "parameters", lambda d: [e.params_added for e in d.episodes]
+        policies,
+        path,
+        "Seed parameters added per episode",
+        "parameters",
+        lambda d: [e.params_added for e in d.episodes],
     )
 
 
@@ -162,7 +166,8 @@ def plot_seed_outcomes(policies: Sequence[PolicyData], path: Path) -> Path:
         ]
         for d in policies
     ]
-    return _grouped_bars(policies, path, "Seeds per policy (all episodes)", ["germinated", "fossilized", "culled"], rows)
+    categories = ["germinated", "fossilized", "culled"]
+    return _grouped_bars(policies, path, "Seeds per policy (all episodes)", categories, rows)
 
 
 _PLOTTERS: dict[str, Callable[[Sequence[PolicyData], Path], Path]] = {

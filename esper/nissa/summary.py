@@ -85,7 +85,10 @@ def summarize_policy(data: PolicyData, last_k: int = DEFAULT_LAST_K) -> dict[str
     return out
 
 
-def summarize_policies(policies: Sequence[PolicyData], last_k: int = DEFAULT_LAST_K) -> dict[str, dict[str, SummaryValue]]:
+def summarize_policies(
+    policies: Sequence[PolicyData], last_k: int = DEFAULT_LAST_K
+) -> dict[str, dict[str, SummaryValue]]:
+    """:func:`summarize_policy` for each policy, keyed by label (report order)."""
     return {data.label: summarize_policy(data, last_k) for data in policies}
 
 

@@ -123,8 +123,8 @@ class FactoredRecurrentActorCritic(nn.Module):
 
     # --- named heads (plan Task 8.2) ---------------------------------------------------------------------
     def _head(self, name: str) -> nn.Sequential:
-        if name not in self.heads:
-            raise AttributeError(f"this network has no {name!r} head; heads: {list(self.head_names)}")
+        if name not in self.heads:  # AttributeError: Module.__getattr__ then reports the missing `<name>_head`
+            raise AttributeError(name)
         head = self.heads[name]
         assert isinstance(head, nn.Sequential)
         return head

@@ -165,6 +165,11 @@ class PPOConfig:
         )
 
 
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    """``cuda`` and ``cuda:0`` count as the same device when one index is unspecified."""
+    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+
+
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
     return torch.where(mask, values, torch.zeros_like(values)).sum() / count
 
@@ -263,7 +268,7 @@ class PPOAgent:
         theirs = (buffer.obs_dim, buffer.hidden_dim, buffer.head_sizes)
         if mine != theirs:
             raise ValueError(f"buffer layout (obs_dim, hidden_dim, head_sizes) {theirs} does not match the agent's {mine}")
-        if buffer.device != self.device:
+        if not _same_device(buffer.device, self.device):
             raise ValueError(f"buffer is on {buffer.device}, the agent on {self.device}")
         if not buffer.finished:
             raise ValueError("buffer.finish(last_values) must be called after the last step, before update()")
@@ -378,10 +383,10 @@ class PPOAgent:
                 break
             epochs_completed += 1
         keys = list(sums)
-        means = (torch.stack([sums[k].to(torch.float64) for k in keys]) / max(evaluated, 1)).tolist() if keys else []
-        metrics = {key: float(value) for key, value in zip(keys, means)}
+        values = [sums[k].to(torch.float64) / max(evaluated, 1) for k in keys] + [explained_variance.to(torch.float64)]
+        read = torch.stack(values).tolist()  # the one read of all accumulated metrics
+        metrics = {key: float(value) for key, value in zip([*keys, "explained_variance"], read)}
         metrics.update(
-            explained_variance=float(explained_variance),
             updates_applied=float(applied),
             updates_skipped=float(skipped),
             early_stopped=float(early_stopped),
@@ -391,7 +396,7 @@ class PPOAgent:
         return metrics
 
     def _check_data(self, data: dict[str, torch.Tensor]) -> None:
-        """Validate masks and stored actions once per update (host syncs here, none in the minibatch loop)."""
+        """Validate masks and stored actions once per update (a few host syncs here instead of per minibatch)."""
         for name in self.network.head_names:
             check_mask_rows(name, data[f"{name}_masks"])
             check_actions(name, data[f"{name}_actions"], self.network.head_sizes[name], data[f"{name}_masks"])

@@ -160,14 +160,19 @@ class TamiyoRolloutBuffer:
         self.finished = False
         self.gae_ready = False
 
-    def _check_heads(self, arg: str, values: object, lead: tuple[int, ...], with_size: bool) -> dict[str, torch.Tensor]:
+    def _check_heads(self, arg: str, values: object, lead: tuple[int, ...], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+        """Per-head tensors of shape ``lead`` (``lead + (n,)`` for bool masks) and the given dtype kind."""
         if not isinstance(values, Mapping) or set(values) != set(self.head_names):
             got = sorted(values) if isinstance(values, Mapping) else type(values).__name__
             raise ValueError(f"{arg} must be a dict with exactly the keys {list(self.head_names)}, got {got}")
         out: dict[str, torch.Tensor] = {}
         for name in self.head_names:
-            shape = (*lead, self.head_sizes[name]) if with_size else lead
-            out[name] = _check_tensor(f"{arg}[{name!r}]", values[name], shape)
+            shape = (*lead, self.head_sizes[name]) if dtype == torch.bool else lead
+            tensor = _check_tensor(f"{arg}[{name!r}]", values[name], shape)
+            ok = tensor.is_floating_point() if dtype.is_floating_point else tensor.dtype == dtype
+            if not ok:
+                raise TypeError(f"{arg}[{name!r}] must have dtype {dtype}, got {tensor.dtype}")
+            out[name] = tensor
         return out
 
     def _next_step(self, env_id: int) -> int:
@@ -203,9 +208,9 @@ class TamiyoRolloutBuffer:
         """
         step = self._next_step(env_id)
         _check_tensor("obs", obs, (self.obs_dim,))
-        acts = self._check_heads("actions", actions, (), False)
-        lps = self._check_heads("log_probs", log_probs, (), False)
-        msks = self._check_heads("masks", masks, (), True)
+        acts = self._check_heads("actions", actions, (), torch.long)
+        lps = self._check_heads("log_probs", log_probs, (), torch.float32)
+        msks = self._check_heads("masks", masks, (), torch.bool)
         self._check_hidden(hidden, ())
         for arg, scalar in (("value", value), ("reward", reward)):
             _check_scalar(arg, scalar)
@@ -240,9 +245,9 @@ class TamiyoRolloutBuffer:
         step = self._next_step(0)
         n = self.num_envs
         _check_tensor("obs", obs, (n, self.obs_dim))
-        acts = self._check_heads("actions", actions, (n,), False)
-        lps = self._check_heads("log_probs", log_probs, (n,), False)
-        msks = self._check_heads("masks", masks, (n,), True)
+        acts = self._check_heads("actions", actions, (n,), torch.long)
+        lps = self._check_heads("log_probs", log_probs, (n,), torch.float32)
+        msks = self._check_heads("masks", masks, (n,), torch.bool)
         self._check_hidden(hidden, (n,))
         for arg, tensor in (("values", values), ("rewards", rewards)):
             _check_tensor(arg, tensor, (n,))

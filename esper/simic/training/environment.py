@@ -89,6 +89,9 @@ class SeedEnv:
         self.epoch = 0
         self.signals: TrainingSignals = TrainingSignals(max_epochs=max_epochs)
         self._reports: tuple[SeedStateReport | None, ...] = ()
+        self._prev_after: tuple[SeedStateReport | None, ...] = ()
+        """Reports at the end of the previous step: the next reward's ``slots_before`` (so shaping telescopes,
+        even across a governor rollback that culls seeds between steps)."""
         self._last_result: EpochResult | None = None
 
     # --- episode -------------------------------------------------------------------------------------
@@ -131,6 +134,7 @@ class SeedEnv:
         self.seeds_germinated = 0
         self.epoch = 0
         self._reports = tuple(self._model.slot_reports())
+        self._prev_after = self._reports
 
     def _forward_event(self, event: TelemetryEvent) -> None:
         if event.event_type == TelemetryEventType.SEED_FOSSILIZED:
@@ -198,7 +202,7 @@ class SeedEnv:
     def step(self, action: FactoredAction, *, governor_penalty: bool = False) -> StepOutcome:
         """Execute ``action`` (or WAIT when not executable), advance every slot's lifecycle, compute the reward."""
         model = self.model
-        before = self._reports
+        before = self._prev_after
         check = self.check(action)
         executed = check.executable
         reason = check.reason
@@ -225,7 +229,7 @@ class SeedEnv:
                 reason = f"FOSSILIZE refused by gate {gate.gate}: {'; '.join(gate.reasons)}"
         auto_culls = sum(model.step_epoch())
         after = tuple(model.slot_reports())
-        acted = before[action.slot_idx] if action.slot_idx < len(before) else None
+        acted = self._reports[action.slot_idx] if action.slot_idx < len(self._reports) else None
         contribution = None if acted is None else acted.metrics.counterfactual_contribution
         is_terminal = self.epoch + 1 >= self.max_epochs
         val_delta = self.signals.accuracy_delta
@@ -252,6 +256,7 @@ class SeedEnv:
         for name, value in reward.to_dict().items():
             self.stats.reward_components[name] = self.stats.reward_components.get(name, 0.0) + value
         self._reports = after
+        self._prev_after = after
         self.epoch += 1
         return StepOutcome(
             action=action,
