@@ -14,10 +14,14 @@ from hypothesis import settings
 pytest_plugins = ["conformance.plugin"]
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50, print_blob=True)
-settings.register_profile("dev", max_examples=100)
+settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 TEST_SEED = 0
+
+# Tests run in parallel (xdist) on small machines: one intra-op thread per worker avoids OpenMP
+# oversubscription, which slowed tiny-model training by two orders of magnitude under load.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

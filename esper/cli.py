@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from esper.leyline import TempoAction
 from esper.simic.training.config import POLICIES, TrainingConfig, parse_policy
 from esper.simic.training.presets import PRESETS, get_preset
@@ -43,6 +45,9 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         "--force-tempo", default=None, choices=list(TempoAction.__members__), help="rollback quick fix: one tempo for all"
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op CPU threads (default 1: fastest for the tiny hosts)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool) -> None:
     config = _config(policy, args)
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
     start = time.perf_counter()
     result = run_training(config, out, resume=resume, progress_bar=not args.no_progress)
     accs = result.final_accuracies

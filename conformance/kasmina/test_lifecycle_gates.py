@@ -222,7 +222,8 @@ def test_events_and_gate_reasons() -> None:
     for e in events:
         if e.event_type == TelemetryEventType.SEED_GATE_EVALUATED:
             assert isinstance(e.data["passed"], bool) and str(e.data["reasons"])
-    assert all(e.seed_id == "seed-a" for e in events)
+    assert events[0].seed_id is None  # G0 runs before the seed exists
+    assert all(e.seed_id == "seed-a" and e.slot_id == "s" for e in events[1:])
     # a failing gate records why
     events.clear()
     slot2 = SeedSlot("t", 8, on_event=events.append)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -193,9 +194,11 @@ def test_one_host_read_per_training_epoch(monkeypatch: pytest.MonkeyPatch) -> No
     for name in ("item", "tolist", "__bool__", "__int__", "__float__", "cpu", "numpy"):
         original = getattr(torch.Tensor, name)
 
-        def counted(self: torch.Tensor, *args: object, _name: str = name, _orig: object = original) -> object:
+        def counted(
+            self: torch.Tensor, *args: object, _name: str = name, _orig: Callable[..., object] = original
+        ) -> object:
             calls[_name] = calls.get(_name, 0) + 1
-            return _orig(self, *args)  # type: ignore[operator]
+            return _orig(self, *args)
 
         monkeypatch.setattr(torch.Tensor, name, counted)
     stats = trainer.train_epoch(data)
@@ -226,3 +229,22 @@ def test_epoch_and_rollback_on_cuda() -> None:
     assert report.culled_slots == ("r0c1",)
     for name, tensor in model.state_dict().items():
         assert tensor.device.type == "cuda" and torch.equal(tensor, saved[name]), name
+
+
+@pytest.mark.req("DEC.tolaria_data.6")
+def test_a_reused_seed_id_still_gets_a_fresh_optimiser() -> None:
+    model, data = digits_model()
+    data = _small(data, 64)
+    trainer = EpochTrainer(model, TrainerConfig(batch_size=64))
+    model.germinate_seed("conv_light", seed_id="same", slot="r0c0")
+    trainer.train_epoch(data)
+    first = trainer.seed_optimizers["r0c0"].optimizer
+    slot = model.resolve_slot("r0c0")
+    slot.cull("test")
+    while slot.state is not None:  # cooldown until the slot is free
+        slot.step_epoch()
+    model.germinate_seed("conv_light", seed_id="same", slot="r0c0")
+    trainer.train_epoch(data)
+    entry = trainer.seed_optimizers["r0c0"]
+    assert entry.optimizer is not first
+    assert all(a is b for a, b in zip(entry.params, slot.seed_parameters(), strict=True))

@@ -6,7 +6,7 @@ from esper.data.batches import iterate_minibatches, num_minibatches
 from esper.data.cifar10 import load_cifar10
 from esper.data.digits import load_digits_split
 from esper.data.errors import DatasetError
-from esper.data.registry import TASKS, build_host, build_model, load_task, task_names
+from esper.data.registry import TASKS, build_host, build_model, get_task_spec, load_task, task_names
 from esper.data.splits import SplitTensors
 from esper.data.task import CNNHostConfig, TaskData, TaskSpec, TransformerHostConfig
 from esper.data.text import CharCorpus, load_text_corpus
@@ -22,6 +22,7 @@ __all__ = [
     "TransformerHostConfig",
     "build_host",
     "build_model",
+    "get_task_spec",
     "iterate_minibatches",
     "load_cifar10",
     "load_digits_split",

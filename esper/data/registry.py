@@ -91,13 +91,11 @@ def load_task(name: str, *, data_dir: str | Path | None = None, device: str | to
     UTF-8 text file (default: the stdlib slice). The digits tasks ignore ``data_dir``.
     """
     spec = get_task_spec(name)
-    if spec.needs_data_dir and data_dir is None:
-        raise DatasetError(f"task {name!r} needs data_dir (a local dataset folder); nothing is downloaded")
     if name == "cifar10":
-        assert data_dir is not None
+        if data_dir is None:
+            raise DatasetError(f"task {name!r} needs data_dir (a local dataset folder); nothing is downloaded")
         return TaskData(spec=spec, splits=load_cifar10(data_dir, device=device))
-    if spec.topology == "transformer":
-        assert isinstance(spec.host, TransformerHostConfig)
+    if isinstance(spec.host, TransformerHostConfig):
         corpus = load_text_corpus(data_dir, block_size=spec.host.block_size, device=device)
         filled = replace(spec, num_classes=corpus.vocab_size, vocab_size=corpus.vocab_size)
         return TaskData(spec=filled, splits=corpus.splits, vocab=corpus.vocab)

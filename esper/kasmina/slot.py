@@ -182,8 +182,7 @@ class SeedSlot(nn.Module):
             raise TypeError(f"host_module must be an nn.Module or None, got {type(host_module).__name__}")
         algorithm = check_blend_algorithm(blend_algorithm_id)
         tempo = check_positive_int("blend_tempo_epochs", blend_tempo_epochs)
-        g0 = self._record_gate(self.gates.g0(self.state, blueprint_id, self.topology, blueprint_names(self.topology)),
-                               seed_id)
+        g0 = self._record_gate(self.gates.g0(self.state, blueprint_id, self.topology, blueprint_names(self.topology)))
         if not g0.passed:
             raise ValueError(f"cannot germinate in slot {self.slot_id!r}: " + "; ".join(g0.reasons))
 
@@ -463,16 +462,16 @@ class SeedSlot(nn.Module):
         with torch.no_grad():
             self._alpha.fill_(alpha)
 
-    def _record_gate(self, result: GateResult, seed_id: str | None = None) -> GateResult:
+    def _record_gate(self, result: GateResult) -> GateResult:
         self.gate_results[result.gate] = result
-        self._emit(TelemetryEventType.SEED_GATE_EVALUATED, result.to_event_data(), seed_id=seed_id)
+        self._emit(TelemetryEventType.SEED_GATE_EVALUATED, result.to_event_data())
         return result
 
-    def _emit(self, event_type: TelemetryEventType, data: dict[str, TelemetryValue], seed_id: str | None = None) -> None:
+    def _emit(self, event_type: TelemetryEventType, data: dict[str, TelemetryValue]) -> None:
         if self.on_event is None:
             return
-        sid = seed_id if seed_id is not None else (self.state.seed_id if self.state is not None else None)
-        self.on_event(TelemetryEvent(event_type=event_type, data=data, slot_id=self.slot_id, seed_id=sid,
+        seed_id = self.state.seed_id if self.state is not None else None
+        self.on_event(TelemetryEvent(event_type=event_type, data=data, slot_id=self.slot_id, seed_id=seed_id,
                                      epoch=self.epoch))
 
     def _check_input(self, h: torch.Tensor) -> None:

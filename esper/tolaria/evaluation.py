@@ -22,6 +22,13 @@ def model_slots(model: MorphogeneticModel) -> list[tuple[str, SeedSlot]]:
     return [(slot.slot_id, slot) for slot in model.seed_slots]
 
 
+def check_same_device(model: MorphogeneticModel, x: torch.Tensor, what: str) -> None:
+    """Raise ``ValueError`` when ``x`` is not on the device of the model's host parameters."""
+    param = next(iter(model.host.parameters()), None)
+    if param is not None and param.device != x.device:
+        raise ValueError(f"{what} is on {x.device} but the model is on {param.device}; load the task with device=...")
+
+
 def flatten_logits(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, C) logits and (N,) targets: transformer outputs (B, T, V) and targets (B, T) are flattened."""
     if logits.shape[:-1] != targets.shape:
@@ -42,6 +49,7 @@ def validate(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     x_all, y_all = data.val_x, data.val_y
+    check_same_device(model, x_all, "validation data")
     n = int(x_all.shape[0])
     if n == 0:
         raise ValueError("validation split is empty; validate needs at least one sample")
@@ -120,6 +128,7 @@ def record_epoch_metrics(
 __all__ = [
     "COUNTERFACTUAL_STAGES",
     "counterfactual_contributions",
+    "check_same_device",
     "flatten_logits",
     "model_slots",
     "record_epoch_metrics",

@@ -19,6 +19,7 @@ from esper.kasmina.host import MorphogeneticModel
 from esper.leyline import SeedStage
 from esper.tolaria.data_protocol import SupervisedData
 from esper.tolaria.evaluation import (
+    check_same_device,
     counterfactual_contributions,
     flatten_logits,
     model_slots,
@@ -60,6 +61,14 @@ class _SeedOptimizer:
     optimizer: torch.optim.Optimizer
     params: list[nn.Parameter]
 
+    def covers(self, seed_id: str, params: list[nn.Parameter]) -> bool:
+        """True when this optimiser belongs to seed ``seed_id`` and holds exactly ``params`` (same objects)."""
+        return (
+            self.seed_id == seed_id
+            and len(self.params) == len(params)
+            and all(a is b for a, b in zip(self.params, params, strict=True))
+        )
+
 
 def _grad_norm(params: list[nn.Parameter], device: torch.device) -> torch.Tensor:
     grads = [p.grad for p in params if p.grad is not None]
@@ -90,6 +99,7 @@ def train_epoch(
     x_all, y_all = data.train_x, data.train_y
     if int(x_all.shape[0]) == 0:
         raise ValueError("training split is empty; train_epoch needs at least one sample")
+    check_same_device(model, x_all, "training data")
     device = x_all.device
     host_params = [p for p in model.host_parameters() if p.requires_grad]
     seed_ids = list(seed_optimizers)
@@ -147,8 +157,8 @@ class EpochTrainer:
             if state.stage in LIVE_SEED_STAGES:
                 live.add(slot_id)
                 current = self.seed_optimizers.get(slot_id)
-                if current is None or current.seed_id != state.seed_id:
-                    params = list(slot.seed_parameters())
+                params = list(slot.seed_parameters())
+                if current is None or not current.covers(state.seed_id, params):
                     self.seed_optimizers[slot_id] = _SeedOptimizer(
                         seed_id=state.seed_id,
                         optimizer=make_optimizer(params, self.config, lr=self.config.seed_lr),

@@ -11,6 +11,7 @@ from esper.simic.agent import PPOAgent, PPOConfig
 from conformance.simic_agent.rollouts import STATE_DIM, collect, random_masks
 
 EXPECTED_METRICS = {
+    "entropy_floor_penalty",
     "policy_loss",
     "value_loss",
     "loss",

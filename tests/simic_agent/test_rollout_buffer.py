@@ -116,3 +116,14 @@ def test_add_batch_shape_errors() -> None:
         buffer.add_batch(torch.zeros(2, OBS), actions, log_probs, masks, torch.zeros(2), torch.zeros(2), flags.float(), flags, hidden)
     buffer.add_batch(torch.zeros(2, OBS), actions, log_probs, masks, torch.zeros(2), torch.zeros(2), flags, flags, hidden)
     assert buffer.step_counts == [1, 1]
+
+
+def test_add_reward_updates_a_stored_step() -> None:
+    buffer = _buffer()
+    buffer.add_step(1, **_args(reward=1.0))  # type: ignore[arg-type]
+    buffer.add_reward(1, 0, -5.0)
+    assert buffer.rewards[1, 0].item() == -4.0
+    with pytest.raises(ValueError, match=r"step must be a stored step of env 0 \(none stored yet\), got 0"):
+        buffer.add_reward(0, 0, 1.0)
+    with pytest.raises(ValueError, match=r"env_id must be an int in \[0, 1\]"):
+        buffer.add_reward(3, 0, 1.0)

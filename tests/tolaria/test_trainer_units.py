@@ -90,3 +90,13 @@ def test_validate_rejects_empty_split_and_bad_batch() -> None:
     small = validate(model, data, batch_size=7)
     big = validate(model, data)
     assert small[1] == big[1] and small[0] == pytest.approx(big[0], rel=1e-5)
+
+
+def test_data_on_another_device_is_a_clear_error() -> None:
+    data = load_task("digits")
+    torch.manual_seed(0)
+    model = build_model(data, device="meta")
+    with pytest.raises(ValueError, match="training data is on cpu but the model is on meta"):
+        EpochTrainer(model).train_epoch(data)
+    with pytest.raises(ValueError, match="validation data is on cpu but the model is on meta"):
+        validate(model, data)

@@ -25,6 +25,8 @@ from esper.leyline.defaults import (
     DEFAULT_ADAM_EPS,
     DEFAULT_CLIP_RATIO,
     DEFAULT_ENTROPY_COEF,
+    DEFAULT_ENTROPY_FLOOR,
+    DEFAULT_ENTROPY_FLOOR_COEF,
     DEFAULT_GAE_LAMBDA,
     DEFAULT_GAMMA,
     DEFAULT_HIDDEN_DIM,
@@ -72,6 +74,11 @@ class PPOConfig:
     entropy_coef: float = DEFAULT_ENTROPY_COEF
     entropy_coef_per_head: dict[str, float] = field(default_factory=default_entropy_coef_per_head)
     """Per-head multipliers of ``entropy_coef``; heads left out get 1.0, unknown heads are an error."""
+    entropy_floor: float = DEFAULT_ENTROPY_FLOOR
+    """Per-head entropy floor (nats): a head whose mean entropy over its causally relevant steps with a real choice
+    (more than one valid action) falls below it pays ``entropy_floor_coef * (floor - entropy)``, which keeps it from
+    collapsing prematurely. 0 disables."""
+    entropy_floor_coef: float = DEFAULT_ENTROPY_FLOOR_COEF
     ppo_epochs: int = DEFAULT_PPO_EPOCHS
     n_minibatches: int = DEFAULT_N_MINIBATCHES
     """Minibatches of whole env sequences per epoch (capped at the number of non-empty sequences)."""
@@ -90,7 +97,7 @@ class PPOConfig:
             value = getattr(self, name)
             if not value > 0.0:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
-        for name in ("value_coef", "entropy_coef"):
+        for name in ("value_coef", "entropy_coef", "entropy_floor", "entropy_floor_coef"):
             value = getattr(self, name)
             if not value >= 0.0:
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
@@ -157,6 +164,8 @@ class PPOConfig:
             max_grad_norm=number("max_grad_norm"),
             entropy_coef=number("entropy_coef"),
             entropy_coef_per_head={str(k): float(v) for k, v in coefs.items()},
+            entropy_floor=number("entropy_floor"),
+            entropy_floor_coef=number("entropy_floor_coef"),
             ppo_epochs=integer("ppo_epochs"),
             n_minibatches=integer("n_minibatches"),
             target_kl=optional_number("target_kl"),
@@ -291,6 +300,7 @@ class PPOAgent:
         head_advantages = compute_per_head_advantages(mb["advantages"], op_actions)
         policy_loss = values.new_zeros(())
         entropy_bonus = values.new_zeros(())
+        floor_penalty = values.new_zeros(())
         joint_log_ratio = torch.zeros_like(values)
         clipped = values.new_zeros(())
         relevant = values.new_zeros(())
@@ -303,6 +313,12 @@ class PPOAgent:
             surrogate = torch.minimum(ratio * adv, ratio.clamp(1.0 - cfg.clip_ratio, 1.0 + cfg.clip_ratio) * adv)
             policy_loss = policy_loss - _masked_mean(surrogate, mask, count)
             entropy_bonus = entropy_bonus + cfg.entropy_coef_per_head[name] * _masked_mean(entropy[name], mask, count)
+            if cfg.entropy_floor > 0.0:
+                # Only steps where the head matters and has a real choice (>1 valid action) count.
+                choice = mask & (masks[name].sum(dim=-1) > 1)
+                head_entropy = _masked_mean(entropy[name], choice, choice.sum().clamp_min(1).to(values.dtype))
+                below = (cfg.entropy_floor - head_entropy).clamp_min(0.0) * choice.any().to(values.dtype)
+                floor_penalty = floor_penalty + below
             joint_log_ratio = joint_log_ratio + log_ratio
             clipped = clipped + (((ratio - 1.0).abs() > cfg.clip_ratio) & mask).sum()
             relevant = relevant + mask.sum()
@@ -313,13 +329,19 @@ class PPOAgent:
             clipped_values = old_values + (values - old_values).clamp(-cfg.value_clip, cfg.value_clip)
             value_err = torch.maximum(value_err, (clipped_values - returns).square())
         value_loss = 0.5 * _masked_mean(value_err, valid, count)
-        loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy_bonus
+        loss = (
+            policy_loss
+            + cfg.value_coef * value_loss
+            - cfg.entropy_coef * entropy_bonus
+            + cfg.entropy_floor_coef * floor_penalty
+        )
         with torch.no_grad():
             stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, valid, count)
             stats["clip_fraction"] = clipped / relevant.clamp_min(1)
             stats["policy_loss"] = policy_loss.detach()
             stats["value_loss"] = value_loss.detach()
             stats["loss"] = loss.detach()
+            stats["entropy_floor_penalty"] = floor_penalty.detach()
         return loss, stats
 
     def update(self, buffer: TamiyoRolloutBuffer) -> dict[str, float]:

@@ -262,6 +262,19 @@ class TamiyoRolloutBuffer:
             self.has_bootstrap[:, step] = truncated.to(self.device)
         self.step_counts = [step + 1] * n
 
+    def add_reward(self, env_id: int, step: int, amount: Scalar) -> None:
+        """Add ``amount`` to the reward of an already stored step (e.g. a governor penalty for the transition
+        that caused a rollback); advantages must be recomputed afterwards."""
+        if isinstance(env_id, bool) or not isinstance(env_id, int) or not 0 <= env_id < self.num_envs:
+            raise ValueError(f"env_id must be an int in [0, {self.num_envs - 1}], got {env_id!r}")
+        stored = self.step_counts[env_id]
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < stored:
+            allowed = f"an int in [0, {stored - 1}]" if stored else "none stored yet"
+            raise ValueError(f"step must be a stored step of env {env_id} ({allowed}), got {step!r}")
+        _check_scalar("amount", amount)
+        self.rewards[env_id, step] += amount
+        self.gae_ready = False
+
     def _check_hidden(self, hidden: object, lead: tuple[int, ...]) -> None:
         if not isinstance(hidden, tuple) or len(hidden) != 2:
             raise TypeError(f"hidden must be a tuple (h, c) of tensors of shape {(*lead, self.hidden_dim)}")
