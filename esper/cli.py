@@ -20,15 +20,15 @@ def _config(policy: str, args: argparse.Namespace) -> TrainingConfig:
     preset = get_preset(args.preset)
     return TrainingConfig(
         policy=parse_policy(policy),
-        task=args.task or preset.task,
-        episodes=args.episodes or preset.episodes,
-        n_envs=args.n_envs or preset.n_envs,
-        max_epochs=args.max_epochs or preset.max_epochs,
+        task=preset.task if args.task is None else args.task,
+        episodes=preset.episodes if args.episodes is None else args.episodes,
+        n_envs=preset.n_envs if args.n_envs is None else args.n_envs,
+        max_epochs=preset.max_epochs if args.max_epochs is None else args.max_epochs,
         device=args.device,
         seed=args.seed,
         data_dir=args.data_dir,
         force_tempo=args.force_tempo,
-        n_minibatches=min(2, args.n_envs or preset.n_envs),
+        n_minibatches=min(2, preset.n_envs if args.n_envs is None else args.n_envs),
     )
 
 

@@ -21,7 +21,7 @@ PLOTS = (
 
 
 @pytest.mark.req(
-    "MON.1", "MON.2", "MON.3", "MON.4", "DEC.rewards_nissa.8", "DEC.rewards_nissa.9", "DEC.rewards_nissa.10"
+    "MON.1", "MON.2", "MON.3", "MON.4", "PLAN.4", "DEC.rewards_nissa.8", "DEC.rewards_nissa.9", "DEC.rewards_nissa.10"
 )
 def test_report_from_multi_policy_run_folder(tmp_path: Path) -> None:
     root = demo.write_demo_runs(tmp_path / "runs" / "demo")

@@ -60,7 +60,7 @@ def test_round_trip_is_bit_exact(tmp_path: Path) -> None:
     assert payload["layout"]["slot_feature_size"] == NEW_SLOT_FEATURES
 
 
-@pytest.mark.req("SYS.6.6")
+@pytest.mark.req("SYS.6.6", "PLAN.3")
 def test_checkpoint_of_the_17_feature_layout_fails_with_both_layouts_named(tmp_path: Path) -> None:
     old_dim = BASE_FEATURES + SLOTS * OLD_SLOT_FEATURES  # 74, before the tempo feature
     old = _trained_agent(old_dim, OLD_SLOT_FEATURES)

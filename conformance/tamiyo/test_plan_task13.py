@@ -32,7 +32,7 @@ def _report(tempo_epochs: int, stage: SeedStage = SeedStage.BLENDING) -> SeedSta
     )
 
 
-@pytest.mark.req("T13.1", "CHK.13.1")
+@pytest.mark.req("T13.1", "CHK.13.1", "PLAN.1")
 def test_slot_feature_size_is_18_and_dimension_is_77() -> None:
     assert SLOT_FEATURE_SIZE == 18
     assert BASE_FEATURE_SIZE == 23

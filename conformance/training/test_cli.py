@@ -1,0 +1,72 @@
+"""The CLI: train / report / demo, `python -m esper`, and clear argument errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from esper.cli import main
+
+from conformance.training.loop_helpers import events
+
+
+@pytest.mark.req("ISSUE.6.4")
+def test_demo_writes_three_runs_and_a_report(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code = main(["demo", "--preset", "smoke", "--out", str(out), "--baseline-episodes", "2", "--no-progress"])
+    assert code == 0
+    for policy in ("ppo", "heuristic", "baseline"):
+        run = out / policy
+        assert json.loads((run / "config.json").read_text())["policy"] == policy
+        assert len(events(run, "episode_completed")) == 2
+        assert (run / "progress.json").exists()
+    assert (out / "ppo" / "checkpoint.pt").exists()
+    report = (out / "report.md").read_text()
+    for policy in ("ppo", "heuristic", "baseline"):
+        assert policy in report
+    pngs = sorted(out.glob("*.png"))
+    assert pngs and all(p.stat().st_size > 0 for p in pngs)
+
+
+@pytest.mark.req("ISSUE.6.4")
+def test_train_then_report_a_single_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "baseline", "--preset", "smoke", "--out", str(run), "--no-progress"]) == 0
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.md").exists()
+
+
+@pytest.mark.req("ISSUE.6.4")
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "ppo", "--out", "x", "--force-tempo", "BOGUS"], "--force-tempo"),
+        (["train", "ppo", "--out", "x", "--preset", "nope"], "--preset"),
+        (["train", "sideways", "--out", "x"], "policy"),
+    ],
+)
+def test_bad_choices_exit_2_naming_the_argument(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert needle in capsys.readouterr().err
+
+
+@pytest.mark.req("ISSUE.6.4")
+def test_bad_values_exit_2_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "ppo", "--preset", "smoke", "--out", str(tmp_path), "--episodes", "-1"]) == 2
+    assert "episodes" in capsys.readouterr().err
+    assert main(["train", "ppo", "--preset", "smoke", "--out", str(tmp_path / "r"), "--resume"]) == 2
+    assert "cannot resume" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+@pytest.mark.req("ISSUE.6.4")
+def test_python_dash_m_esper_is_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "esper", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert "train" in done.stdout and "report" in done.stdout and "demo" in done.stdout
