@@ -20,10 +20,17 @@ PLATEAU = TrainingSignals(epoch=6, plateau_epochs=3)
 STEADY = TrainingSignals(epoch=6, plateau_epochs=0)
 
 
-def _seed(stage: SeedStage, contribution: float | None = None, in_stage: int = 1, age: int = 5) -> SeedStateReport:
+def _seed(
+    stage: SeedStage, contribution: float | None = None, in_stage: int = 1, age: int = 5, alpha: float | None = None
+) -> SeedStateReport:
+    if alpha is None:
+        alpha = 1.0 if stage in (SeedStage.PROBATIONARY, SeedStage.FOSSILIZED) else 0.0
     return SeedStateReport(
         slot_id="r0c0", seed_id="s", blueprint_id="norm", stage=stage,
-        metrics=SeedMetricsReport(epochs_total=age, epochs_in_current_stage=in_stage, counterfactual_contribution=contribution),
+        metrics=SeedMetricsReport(
+            epochs_total=age, epochs_in_current_stage=in_stage, counterfactual_contribution=contribution,
+            current_alpha=alpha,
+        ),
     )
 
 
@@ -79,14 +86,16 @@ def test_culls_non_contributing_seed_after_n_epochs_blending() -> None:
 def test_culls_weakest_blended_seed_when_accuracy_drops() -> None:
     policy = HeuristicTamiyo(HeuristicConfig(accuracy_drop_threshold=2.0))
     states = [
-        _seed(SeedStage.BLENDING, contribution=0.5, in_stage=1),
+        _seed(SeedStage.BLENDING, contribution=-0.5, in_stage=1, alpha=0.2),  # barely blended in: not blamed
         _seed(SeedStage.TRAINING, contribution=-9.0),  # alpha 0: cannot have caused the drop
-        _seed(SeedStage.PROBATIONARY, contribution=0.2),
+        _seed(SeedStage.PROBATIONARY, contribution=0.0),
     ]
     assert policy.decide(TrainingSignals(accuracy_delta=-1.9), states).op == LifecycleOp.WAIT
     action = policy.decide(TrainingSignals(accuracy_delta=-2.5), states)
     assert (action.op, action.slot_idx) == (LifecycleOp.CULL, 2)
     assert "dropped" in policy.last_reason
+    helping = [states[0], states[1], _seed(SeedStage.PROBATIONARY, contribution=0.4)]
+    assert policy.decide(TrainingSignals(accuracy_delta=-2.5), helping).op == LifecycleOp.WAIT
 
 
 @pytest.mark.req("SYS.4.6", "DEC.tamiyo.9")

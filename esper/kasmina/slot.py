@@ -284,7 +284,8 @@ class SeedSlot(nn.Module):
         if g5.passed:
             self._transition(SeedStage.FOSSILIZED)
             self._emit(TelemetryEventType.SEED_FOSSILIZED, {
-                "blueprint_id": state.blueprint_id, "counterfactual_contribution": state.metrics.counterfactual_contribution,
+                "blueprint_id": state.blueprint_id, "blend_tempo_epochs": state.blend_tempo_epochs,
+                "counterfactual_contribution": state.metrics.counterfactual_contribution,
                 "epochs_total": state.metrics.epochs_total, "seed_param_count": state.metrics.seed_param_count,
             })
             self.sync_telemetry()
@@ -429,6 +430,7 @@ class SeedSlot(nn.Module):
         state.cull_reason = reason
         self._emit(TelemetryEventType.SEED_CULLED, {
             "reason": reason, "auto": auto, "from_stage": from_stage.name,
+            "blueprint_id": state.blueprint_id, "blend_tempo_epochs": state.blend_tempo_epochs,
             "epochs_total": state.metrics.epochs_total,
             "counterfactual_contribution": state.metrics.counterfactual_contribution,
         })

@@ -66,7 +66,8 @@ class HeuristicConfig:
     cull_after_epochs: int = 3
     """Epochs in BLENDING before the contribution rule may cull (PROBATIONARY: at once)."""
     accuracy_drop_threshold: float = 2.0
-    """Cull the weakest blended seed when val accuracy falls by more than this in one epoch."""
+    """Cull the weakest blended seed (alpha >= 0.5, contribution <= ``cull_threshold``) when val accuracy falls by
+    more than this in one epoch."""
     fossilize_threshold: float = G5_MIN_CONTRIBUTION
 
     def __post_init__(self) -> None:
@@ -229,12 +230,18 @@ class HeuristicTamiyo:
             if old_enough and c is not None and c < cfg.cull_threshold:
                 out.append((self._action(i, LifecycleOp.CULL, allowed), f"cull slot {i}: contribution {c:.2f}"))
         drop = signals.accuracy_delta
-        if blended and math.isfinite(drop) and drop < -cfg.accuracy_drop_threshold:
+        # Blame a drop only on a seed that is visibly blended in and not helping (noisy hosts fluctuate).
+        suspects = [
+            (i, r)
+            for i, r in blended
+            if r.alpha >= 0.5 and (c := r.metrics.counterfactual_contribution) is not None and c <= cfg.cull_threshold
+        ]
+        if suspects and math.isfinite(drop) and drop < -cfg.accuracy_drop_threshold:
             def weakest(item: tuple[int, SeedStateReport]) -> float:
                 c = item[1].metrics.counterfactual_contribution
                 return math.inf if c is None or math.isnan(c) else c
 
-            i, _ = min(blended, key=weakest)
+            i, _ = min(suspects, key=weakest)
             out.append((self._action(i, LifecycleOp.CULL, allowed), f"cull slot {i}: accuracy dropped {drop:.2f}"))
 
         live = sum(1 for r in reports if r is not None and is_active(r.stage) and r.stage != SeedStage.FOSSILIZED)

@@ -6,6 +6,7 @@ One RL step = one host epoch + one decision; one episode = one host trained for 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,8 @@ class RunResult:
     ppo_metrics: list[dict[str, float]] = field(default_factory=list)
     actions: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     """Every executed-or-attempted action index tuple, in (batch, epoch, env) order (determinism checks)."""
+    seconds: dict[str, float] = field(default_factory=lambda: {"total": 0.0, "policy": 0.0, "ppo_update": 0.0})
+    """Wall time of the run, of acting (observation, masks, get_action/rules) and of PPO updates."""
 
 
 def _ppo_config(config: TrainingConfig) -> PPOConfig:
@@ -107,6 +110,7 @@ class VectorizedTrainer:
             self.agent.load(self.run_dir.checkpoint_path)
             self._emit(TelemetryEventType.CHECKPOINT_LOADED, {"batches_done": progress.batches_done})
         result = RunResult(run_dir=self.run_dir.root)
+        started = time.perf_counter()
         sink = JsonlSink(self.run_dir.telemetry_path, append=True)
         self.hub.add_sink(sink)
         batches = range(progress.batches_done, self.config.batches)
@@ -120,6 +124,7 @@ class VectorizedTrainer:
                     break
         finally:
             self.hub.close()
+            result.seconds["total"] = time.perf_counter() - started
         return result
 
     # --- internals ------------------------------------------------------------------------------------
@@ -155,6 +160,7 @@ class VectorizedTrainer:
                 rollback = env.train_and_measure()
                 if rollback is not None and epoch > 0:
                     self._penalise_previous(env, epoch, rollback.penalty)
+            acting = time.perf_counter()
             reports = [env.slot_reports for env in self.envs]
             masks = compute_batch_masks(
                 reports,
@@ -169,6 +175,7 @@ class VectorizedTrainer:
                 norm_obs = self.agent.normalize_obs(obs, update=True)
                 actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks)
                 indices = torch.stack([actions[h] for h in HEAD_NAMES], dim=1).tolist()
+                result.seconds["policy"] += time.perf_counter() - acting
                 outcomes = self._step_all([FactoredAction.from_indices(*row) for row in indices], result)
                 rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
                 dones = torch.full((cfg.n_envs,), last, dtype=torch.bool, device=self.device)
@@ -177,14 +184,18 @@ class VectorizedTrainer:
                 )
                 hidden = new_hidden
             else:
-                outcomes = self._step_all(self._rule_actions(masks), result)
+                rule_actions = self._rule_actions(masks)
+                result.seconds["policy"] += time.perf_counter() - acting
+                outcomes = self._step_all(rule_actions, result)
             for env, outcome in zip(self.envs, outcomes, strict=True):
                 self._emit_epoch(env, outcome)
         if self.agent is not None and self.buffer is not None:
             # Episodes end at max_epochs (a true terminal: the observation carries epoch/max_epochs), so
             # V(s_T) is not bootstrapped; the LSTM state is dropped and re-initialised at the next batch.
             self.buffer.finish(torch.zeros(cfg.n_envs, device=self.device))
+            updating = time.perf_counter()
             metrics = self.agent.update(self.buffer)
+            result.seconds["ppo_update"] += time.perf_counter() - updating
             result.ppo_metrics.append(metrics)
             self._emit(TelemetryEventType.PPO_UPDATE_COMPLETED, {"update": batch, **metrics})
         return [self._finish_episode(env, result) for env in self.envs]
