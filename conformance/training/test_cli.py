@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from esper.cli import main
 
 from conformance.training.loop_helpers import events
 
 
-@pytest.mark.req("ISSUE.6.4")
+@pytest.mark.req("ISSUE.6.4", "DEC.training.8")
 def test_demo_writes_three_runs_and_a_report(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     code = main(["demo", "--preset", "smoke", "--out", str(out), "--baseline-episodes", "2", "--no-progress"])
@@ -70,3 +71,15 @@ def test_python_dash_m_esper_is_the_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "esper", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
     assert "train" in done.stdout and "report" in done.stdout and "demo" in done.stdout
+
+
+@pytest.mark.req("DEC.training.7")
+def test_cli_uses_one_thread_by_default(tmp_path: Path) -> None:
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert main(["train", "baseline", "--preset", "smoke", "--out", str(tmp_path / "a"), "--no-progress"]) == 0
+        assert torch.get_num_threads() == 1
+        assert main(["train", "baseline", "--preset", "smoke", "--out", str(tmp_path / "b"), "--threads", "0"]) == 2
+    finally:
+        torch.set_num_threads(previous)

@@ -16,7 +16,7 @@ from esper.tamiyo.policy.features import get_feature_size
 from conformance.training.loop_helpers import events, tiny_config
 
 
-@pytest.mark.req("ISSUE.6.1")
+@pytest.mark.req("ISSUE.6.1", "DEC.training.5")
 def test_same_seed_same_actions_and_metrics(tmp_path: Path) -> None:
     config = tiny_config(episodes=4, max_epochs=3)
     a = run_training(config, tmp_path / "a")
@@ -29,7 +29,7 @@ def test_same_seed_same_actions_and_metrics(tmp_path: Path) -> None:
     assert c.actions != a.actions or c.final_accuracies != a.final_accuracies
 
 
-@pytest.mark.req("ISSUE.6.2", "ISSUE.6.5")
+@pytest.mark.req("ISSUE.6.2", "ISSUE.6.5", "DEC.training.5", "DEC.training.6")
 def test_resume_continues_after_last_finished_batch(tmp_path: Path) -> None:
     config = tiny_config(episodes=4, max_epochs=3)
     full = run_training(config, tmp_path / "full")
@@ -58,7 +58,7 @@ def test_resume_refuses_checkpoint_of_another_layout(tmp_path: Path) -> None:
         run_training(config, tmp_path, resume=True)
 
 
-@pytest.mark.req("SYS.1.1", "SYS.1.2", "SYS.6.3.3")
+@pytest.mark.req("SYS.1.1", "SYS.1.2", "SYS.6.3.3", "DEC.training.1")
 def test_batch_structure_and_lstm_reset(tmp_path: Path) -> None:
     config = tiny_config(episodes=4, max_epochs=3)
     trainer = VectorizedTrainer(config, tmp_path)
@@ -84,6 +84,10 @@ def test_batch_structure_and_lstm_reset(tmp_path: Path) -> None:
     assert len(events(tmp_path, "episode_completed")) == config.batches * config.n_envs
     assert len(events(tmp_path, "epoch_completed")) == config.batches * config.n_envs * config.max_epochs
     assert (tmp_path / "checkpoint.pt").exists()
+    buffer = trainer.buffer
+    assert buffer is not None
+    assert bool(buffer.dones[:, -1].all()) and not bool(buffer.dones[:, :-1].any())
+    assert not bool(buffer.truncated.any())
 
 
 @pytest.mark.req("PLAN.7")

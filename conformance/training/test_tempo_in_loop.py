@@ -55,7 +55,7 @@ def test_tempo_index_decides_blend_duration_in_the_loop(tmp_path: Path) -> None:
         assert end[0] - start[0] == TEMPO_TO_EPOCHS[tempo]
 
 
-@pytest.mark.req("PLAN.6")
+@pytest.mark.req("PLAN.6", "DEC.training.9")
 def test_force_standard_tempo_overrides_the_policy(tmp_path: Path) -> None:
     config = tiny_config(max_epochs=3, force_tempo="STANDARD")
     trainer = VectorizedTrainer(config, tmp_path)
@@ -69,7 +69,7 @@ def test_force_standard_tempo_overrides_the_policy(tmp_path: Path) -> None:
     assert sorted(first) == ["FAST", "SLOW"]
 
 
-@pytest.mark.req("SYS.1.3")
+@pytest.mark.req("SYS.1.3", "DEC.training.3")
 def test_non_executable_action_runs_as_wait_with_reason(tmp_path: Path) -> None:
     def override(call: int, actions: dict[str, torch.Tensor]) -> None:
         actions["slot"][:] = 0

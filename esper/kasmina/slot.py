@@ -21,6 +21,7 @@ from esper.kasmina.gates import GateResult, QualityGates
 from esper.kasmina.metrics import SeedMetrics
 from esper.kasmina.state import SeedState
 from esper.kasmina.task_config import TaskConfig, check_positive_int, probation_timeout_epochs
+from esper.kasmina.straight_through import proximal_straight_through
 from esper.kasmina.typed import run
 from esper.leyline import (
     SeedStage,
@@ -32,7 +33,13 @@ from esper.leyline import (
     check_transition,
     is_cullable,
 )
-from esper.leyline.defaults import DEFAULT_BLENDING_TOTAL_STEPS, DEFAULT_MAX_EPOCHS, EMBARGO_EPOCHS, MIN_CULL_AGE
+from esper.leyline.defaults import (
+    DEFAULT_BLENDING_TOTAL_STEPS,
+    DEFAULT_MAX_EPOCHS,
+    EMBARGO_EPOCHS,
+    MIN_CULL_AGE,
+    SEED_PROXIMAL_STRENGTH,
+)
 from esper.leyline.telemetry import TelemetryValue
 
 #: step_epoch calls from a cull until the slot is free: CULLED->EMBARGOED, EMBARGO_EPOCHS in EMBARGOED, ->DORMANT.
@@ -307,7 +314,7 @@ class SeedSlot(nn.Module):
         x = h.detach() if self.isolate_gradients else h
         s = run(seed, x)
         if mode is _Mode.TRAINING:
-            return h + (s - s.detach())
+            return proximal_straight_through(h, s, x, SEED_PROXIMAL_STRENGTH)
         weight = self._alpha
         gate = self.blend_gate
         if gate is not None:

@@ -23,6 +23,8 @@ G5_MIN_CONTRIBUTION: Final = 1.0
 PROBATION_MIN_EPOCHS: Final = 5
 PROBATION_FRACTION_OF_EPISODE: Final = 0.10
 EMBARGO_EPOCHS: Final = 5
+SEED_PROXIMAL_STRENGTH: Final = 1.0
+"""Strength of the proximal pull on a TRAINING seed's residual (see esper/kasmina/straight_through.py)."""
 MIN_CULL_AGE: Final = 1
 """A seed must have lived this many epochs before Tamiyo may cull it."""
 
