@@ -26,11 +26,15 @@ spec-report: setup
 train: setup
 	$(PY) -m esper demo --out runs/demo
 
-bench: setup
-	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-autosave -p no:xdist -q
+BENCH := $(PY) -m pytest benchmarks --benchmark-enable --benchmark-storage=file://benchmarks/history -p no:xdist -q
 
+## Benchmarks: save a run to benchmarks/history (commit it to move the baseline).
+bench: setup
+	$(BENCH) --benchmark-autosave
+
+## Regression check: rerun and fail when a mean is >25 % slower than the newest saved run of this machine type.
 bench-compare: setup
-	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-compare --benchmark-compare-fail=mean:25% -p no:xdist -q
+	$(BENCH) --benchmark-compare --benchmark-compare-fail=mean:25%
 
 gpu-check: setup
 	@bash scripts/gpu_check.sh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from esper.data.digits import load_digits_split
 from esper.data.errors import DatasetError
 from esper.data.task import CNNHostConfig, TaskData, TaskSpec, TransformerHostConfig
 from esper.data.text import load_text_corpus
+from esper.leyline import TelemetryEvent
 
 if TYPE_CHECKING:
     from esper.kasmina.host import HostNetwork, MorphogeneticModel
@@ -22,27 +24,24 @@ DIGITS_CHANNELS: tuple[int, int, int] = (8, 16, 32)
 DIGITS_BATCH_SIZE = 128
 DIGITS_LR = 0.05
 
+_DIGITS = TaskSpec(
+    name="digits",
+    topology="cnn",
+    input_shape=(1, 8, 8),
+    num_classes=10,
+    host=CNNHostConfig(channels=DIGITS_CHANNELS, kernel_size=3),
+    batch_size=DIGITS_BATCH_SIZE,
+    lr=DIGITS_LR,
+    max_epochs=25,
+    description="sklearn 8x8 digits, CNN host with 3x3 convolutions",
+)
+
 TASKS: dict[str, TaskSpec] = {
-    "digits": TaskSpec(
-        name="digits",
-        topology="cnn",
-        input_shape=(1, 8, 8),
-        num_classes=10,
-        host=CNNHostConfig(channels=DIGITS_CHANNELS, kernel_size=3),
-        batch_size=DIGITS_BATCH_SIZE,
-        lr=DIGITS_LR,
-        max_epochs=25,
-        description="sklearn 8x8 digits, CNN host with 3x3 convolutions",
-    ),
-    "digits_blind": TaskSpec(
+    "digits": _DIGITS,
+    "digits_blind": replace(
+        _DIGITS,
         name="digits_blind",
-        topology="cnn",
-        input_shape=(1, 8, 8),
-        num_classes=10,
         host=CNNHostConfig(channels=DIGITS_CHANNELS, kernel_size=1),
-        batch_size=DIGITS_BATCH_SIZE,
-        lr=DIGITS_LR,
-        max_epochs=25,
         description="same digits, host with 1x1 convolutions (no spatial context: seeds have room to help)",
     ),
     "cifar10": TaskSpec(
@@ -128,14 +127,24 @@ def build_host(task_data: TaskData | TaskSpec, device: str | torch.device = "cpu
     )
 
 
-def build_model(task_data: TaskData | TaskSpec, device: str | torch.device = "cpu") -> MorphogeneticModel:
-    """The host of :func:`build_host` wrapped in a ``MorphogeneticModel`` (with its seed slots)."""
+def build_model(
+    task_data: TaskData | TaskSpec,
+    device: str | torch.device = "cpu",
+    *,
+    max_epochs: int | None = None,
+    on_event: Callable[[TelemetryEvent], None] | None = None,
+) -> MorphogeneticModel:
+    """The host of :func:`build_host` wrapped in a ``MorphogeneticModel`` (with its seed slots).
+
+    ``max_epochs`` (default: the task's) sizes the probation timeout; ``on_event`` receives the slots' telemetry.
+    """
     from esper.kasmina.host import MorphogeneticModel
     from esper.kasmina.task_config import TaskConfig
 
     spec = task_data.spec if isinstance(task_data, TaskData) else task_data
-    task_config = TaskConfig(topology=spec.topology, max_epochs=spec.max_epochs)
-    return MorphogeneticModel(build_host(spec, device=device), device=device, task_config=task_config)
+    epochs = spec.max_epochs if max_epochs is None else max_epochs
+    task_config = TaskConfig(topology=spec.topology, max_epochs=epochs)
+    return MorphogeneticModel(build_host(spec, device=device), device=device, task_config=task_config, on_event=on_event)
 
 
 __all__ = ["TASKS", "build_host", "build_model", "get_task_spec", "load_task", "task_names"]

@@ -76,13 +76,22 @@ def _headline(summary: dict[str, dict[str, SummaryValue]], last_k: int) -> list[
     return _table(header, rows)
 
 
+ENTROPY_FALL_MIN = 0.01
+"""A change of tempo entropy smaller than this (nats) is reported as flat, not as a fall."""
+
+
 def _entropy_check(policies: Sequence[PolicyData], summary: dict[str, dict[str, SummaryValue]]) -> list[str]:
     lines: list[str] = []
     for data in policies:
         first, last = summary[data.label]["tempo_entropy_first"], summary[data.label]["tempo_entropy_last"]
         if first is None or last is None:
             continue
-        verdict = "falls" if last < first else "does not fall"
+        if last < first - ENTROPY_FALL_MIN:
+            verdict = "falls"
+        elif last > first + ENTROPY_FALL_MIN:
+            verdict = "rises"
+        else:
+            verdict = f"flat (change under {ENTROPY_FALL_MIN} nats: too few updates to tell)"
         lines.append(
             f"   - {data.label}: {_fmt(first, 4)} → {_fmt(last, 4)} over {len(data.updates)} updates "
             f"(ln 3 = {MAX_TEMPO_ENTROPY:.4f}): **{verdict}**"

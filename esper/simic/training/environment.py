@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from esper.data import TaskData, build_host
+from esper.data import TaskData, build_model
 from esper.kasmina.host import MorphogeneticModel
-from esper.kasmina.task_config import TaskConfig
 from esper.leyline import (
     TEMPO_TO_EPOCHS,
     FactoredAction,
@@ -117,14 +116,8 @@ class SeedEnv:
         """Start a new episode with a freshly initialised host (weights and minibatch order from ``seed``)."""
         spec = self.task.spec
         torch.manual_seed(seed)
-        host = build_host(self.task, device=self.device)
         self.context = {**context, "env": self.env_id}
-        self._model = MorphogeneticModel(
-            host,
-            device=self.device,
-            task_config=TaskConfig(topology=spec.topology, max_epochs=self.max_epochs),
-            on_event=self._forward_event,
-        )
+        self._model = build_model(self.task, self.device, max_epochs=self.max_epochs, on_event=self._forward_event)
         self._trainer = EpochTrainer(
             self._model, TrainerConfig(host_lr=spec.lr, seed_lr=spec.lr, batch_size=spec.batch_size, shuffle_seed=seed)
         )
