@@ -3,7 +3,8 @@
 #   1. the CUDA tests:        pytest -m cuda over tests/ and conformance/
 #   2. an inductor smoke:     torch.compile (default inductor backend) of the policy network on CUDA, checked
 #                             against eager, plus eager/compiled timings and a PPO update timing (4 envs x 25 steps)
-#   3. the benchmarks:        pytest benchmarks --benchmark-enable (if benchmarks/ exists)
+#   3. the training loop:     `esper demo --preset smoke --device cuda` (PPO + baselines + report, end to end)
+#   4. the benchmarks:        pytest benchmarks --benchmark-enable (if benchmarks/ exists)
 # Results (logs, junit xml, smoke json, benchmark json, environment) go to $OUT if set, else runs/gpu-check.
 # Interpreter: $ESPER_PY, else .venv/bin/python, else python3; it must have a CUDA build of torch. Without one:
 #   ESPER_TORCH_INDEX=https://download.pytorch.org/whl/cu128 scripts/bootstrap.sh   (needs network access)
@@ -147,6 +148,11 @@ print(json.dumps(results, indent=1))
 with open(sys.argv[1], "w", encoding="utf-8") as fh:
     json.dump(results, fh, indent=1)
 PYEOF
+
+DEMO_DIR=$(mktemp -d)
+run_step "training loop on cuda" train-cuda.log timeout 300 "$PY" -m esper demo --preset smoke --device cuda \
+  --out "$DEMO_DIR" --baseline-episodes 2 --no-progress
+cp "$DEMO_DIR/report.md" "$OUT_DIR/demo-cuda-report.md" 2>/dev/null || true
 
 if [[ -d benchmarks ]] && compgen -G "benchmarks/*.py" > /dev/null; then
   run_step "benchmarks" benchmarks.log \
