@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from esper.nissa.plots import _rolling_mean, write_plots
-from esper.nissa.records import EpisodeRecord, PolicyData
+from esper.nissa.records import EpisodeRecord, PolicyData, UpdateRecord
 from esper.nissa.report import render_report, write_report
 
 
@@ -36,3 +36,18 @@ def test_rolling_mean_and_last_k_validation(tmp_path: Path) -> None:
     assert _rolling_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
     with pytest.raises(ValueError, match="last_k must be >= 1"):
         write_report(tmp_path, last_k=0)
+
+
+@pytest.mark.parametrize(
+    ("entropies", "verdict"),
+    [
+        ([1.0972, 1.0967], "**flat (change under 0.01 nats: too few updates to tell)**"),
+        ([1.0972, 1.0500], "**falls**"),
+        ([0.9000, 1.0500], "**rises**"),
+    ],
+)
+def test_tempo_entropy_verdict_needs_a_real_change(tmp_path: Path, entropies: list[float], verdict: str) -> None:
+    ppo = _policy("ppo", [50.0, 51.0], tmp_path)
+    ppo.updates = [UpdateRecord(i, {"entropy_tempo": e}) for i, e in enumerate(entropies)]
+    text = render_report([ppo], tmp_path, {}, last_k=2)
+    assert verdict in text
