@@ -24,6 +24,7 @@ from esper.leyline import (
 )
 from esper.nissa.hub import TelemetryHub
 from esper.nissa.jsonl import JsonlSink
+from esper.simic.agent.network import Hidden
 from esper.simic.agent.ppo import PPOAgent, PPOConfig
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
 from esper.simic.rewards import RewardConfig
@@ -142,7 +143,12 @@ class VectorizedTrainer:
         self.run_dir.write_progress(progress)
 
     def _episode_seed(self, episode: int) -> int:
+        """Seed of episode ``episode``'s host initialisation and minibatch order."""
         return self.config.seed * 1_000_003 + episode
+
+    def _policy_seed(self, batch: int) -> int:
+        """Seed of the policy's sampling RNG for batch ``batch`` (re-seeded per batch, so resumes replay exactly)."""
+        return self._episode_seed(batch) + 17
 
     def _run_batch(self, batch: int, result: RunResult) -> list[float]:
         cfg = self.config
@@ -150,8 +156,8 @@ class VectorizedTrainer:
             episode = batch * cfg.n_envs + env.env_id
             env.reset(seed=self._episode_seed(episode), context={"policy": cfg.policy, "episode": episode})
             heuristic.reset()
-        torch.manual_seed(self._episode_seed(batch) + 17)
-        hidden = None
+        torch.manual_seed(self._policy_seed(batch))
+        hidden: Hidden | None = None
         if self.agent is not None and self.buffer is not None:
             self.buffer.reset()
             hidden = self.agent.initial_hidden(cfg.n_envs)
@@ -169,20 +175,12 @@ class VectorizedTrainer:
                 max_seeds=cfg.max_seeds,
                 device=self.device,
             )
-            obs = build_observations([(env.signals, env.slot_reports) for env in self.envs], device=self.device)
-            last = epoch == cfg.max_epochs - 1
-            if self.agent is not None and self.buffer is not None and hidden is not None:
-                norm_obs = self.agent.normalize_obs(obs, update=True)
-                actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks)
-                indices = torch.stack([actions[h] for h in HEAD_NAMES], dim=1).tolist()
-                result.seconds["policy"] += time.perf_counter() - acting
-                outcomes = self._step_all([FactoredAction.from_indices(*row) for row in indices], result)
-                rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
-                dones = torch.full((cfg.n_envs,), last, dtype=torch.bool, device=self.device)
-                self.buffer.add_batch(
-                    norm_obs, actions, log_probs, masks, values, rewards, dones, torch.zeros_like(dones), hidden
-                )
-                hidden = new_hidden
+            obs = build_observations(
+                [(env.signals, env_reports) for env, env_reports in zip(self.envs, reports, strict=True)],
+                device=self.device,
+            )
+            if hidden is not None:
+                outcomes, hidden = self._ppo_step(obs, masks, hidden, epoch == cfg.max_epochs - 1, acting, result)
             else:
                 rule_actions = self._rule_actions(masks)
                 result.seconds["policy"] += time.perf_counter() - acting
@@ -199,6 +197,21 @@ class VectorizedTrainer:
             result.ppo_metrics.append(metrics)
             self._emit(TelemetryEventType.PPO_UPDATE_COMPLETED, {"update": batch, **metrics})
         return [self._finish_episode(env, result) for env in self.envs]
+
+    def _ppo_step(
+        self, obs: torch.Tensor, masks: Masks, hidden: Hidden, last: bool, acting: float, result: RunResult
+    ) -> tuple[list[StepOutcome], Hidden]:
+        """Normalise, act for all envs at once, execute, and store the transitions; returns the next hidden state."""
+        assert self.agent is not None and self.buffer is not None
+        norm_obs = self.agent.normalize_obs(obs, update=True)
+        actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks)
+        indices = torch.stack([actions[h] for h in HEAD_NAMES], dim=1).tolist()  # one host sync per epoch
+        result.seconds["policy"] += time.perf_counter() - acting
+        outcomes = self._step_all([FactoredAction.from_indices(*row) for row in indices], result)
+        rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
+        dones = torch.full((self.config.n_envs,), last, dtype=torch.bool, device=self.device)
+        self.buffer.add_batch(norm_obs, actions, log_probs, masks, values, rewards, dones, torch.zeros_like(dones), hidden)
+        return outcomes, new_hidden
 
     def _penalise_previous(self, env: SeedEnv, epoch: int, penalty: float) -> None:
         env.stats.episode_return += penalty
