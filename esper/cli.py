@@ -28,6 +28,7 @@ def _config(policy: str, args: argparse.Namespace) -> TrainingConfig:
         seed=args.seed,
         data_dir=args.data_dir,
         force_tempo=args.force_tempo,
+        tensorboard=args.tensorboard,
         n_minibatches=min(2, preset.n_envs if args.n_envs is None else args.n_envs),
     )
 
@@ -45,6 +46,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         "--force-tempo", default=None, choices=list(TempoAction.__members__), help="rollback quick fix: one tempo for all"
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--tensorboard", action="store_true", help="also log TensorBoard scalars (pip install 'esper[tensorboard]')")
     p.add_argument(
         "--threads", type=int, default=1, help="torch intra-op CPU threads (default 1: fastest for the tiny hosts)"
     )
@@ -105,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _train("heuristic", args, out / "heuristic", False)
             _train("baseline", args, out / "baseline", False)
             _report(out, None)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"esper: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -83,3 +83,41 @@ def test_cli_uses_one_thread_by_default(tmp_path: Path) -> None:
         assert main(["train", "baseline", "--preset", "smoke", "--out", str(tmp_path / "b"), "--threads", "0"]) == 2
     finally:
         torch.set_num_threads(previous)
+
+
+@pytest.mark.req("ISSUE.6.4")
+def test_tensorboard_flag_without_the_extra_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("tensorboard is installed here; this test covers the missing-extra path")
+    argv = ["train", "baseline", "--preset", "smoke", "--out", str(tmp_path), "--tensorboard", "--no-progress"]
+    assert main(argv) == 2
+    assert "esper[tensorboard]" in capsys.readouterr().err
+
+
+@pytest.mark.req("ISSUE.6.4")
+def test_tensorboard_flag_logs_ppo_and_episode_scalars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import esper.nissa.tensorboard as tb
+
+    written: list[tuple[str, str, float, int]] = []
+
+    class FakeWriter:
+        def __init__(self, log_dir: str) -> None:
+            self.log_dir = log_dir
+
+        def add_scalar(self, tag: str, scalar_value: float, global_step: int) -> None:
+            written.append((self.log_dir, tag, scalar_value, global_step))
+
+        def flush(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(tb, "summary_writer_factory", lambda: FakeWriter)
+    argv = ["train", "ppo", "--preset", "smoke", "--out", str(tmp_path), "--tensorboard", "--no-progress"]
+    assert main(argv) == 0
+    tags = {tag for _, tag, _, _ in written}
+    assert "ppo/entropy_tempo" in tags and "episode/ppo/final_val_accuracy" in tags
+    assert {d for d, _, _, _ in written} == {str(tmp_path / "tensorboard")}

@@ -43,6 +43,8 @@ class TrainingConfig:
     lr: float = 3.0e-4
     entropy_coef: float = 0.05
     hidden_dim: int = 128
+    tensorboard: bool = False
+    """Also write TensorBoard scalars to ``<run>/tensorboard`` (needs the optional ``esper[tensorboard]`` extra)."""
     checkpoint_every: int = 1
     """Write a checkpoint every this many PPO batches (and always after the last)."""
     tags: dict[str, str] = field(default_factory=dict)

@@ -24,6 +24,7 @@ from esper.leyline import (
 )
 from esper.nissa.hub import TelemetryHub
 from esper.nissa.jsonl import JsonlSink
+from esper.nissa.tensorboard import TensorBoardSink
 from esper.simic.agent.network import Hidden
 from esper.simic.agent.ppo import PPOAgent, PPOConfig
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
@@ -112,8 +113,9 @@ class VectorizedTrainer:
             self._emit(TelemetryEventType.CHECKPOINT_LOADED, {"batches_done": progress.batches_done})
         result = RunResult(run_dir=self.run_dir.root)
         started = time.perf_counter()
-        sink = JsonlSink(self.run_dir.telemetry_path, append=True)
-        self.hub.add_sink(sink)
+        self.hub.add_sink(JsonlSink(self.run_dir.telemetry_path, append=True))
+        if self.config.tensorboard:
+            self.hub.add_sink(TensorBoardSink(self.run_dir.root / "tensorboard"))
         batches = range(progress.batches_done, self.config.batches)
         bar = tqdm(batches, desc=f"{self.config.policy}:{self.config.task}", disable=not self.progress_bar, unit="batch")
         try:
