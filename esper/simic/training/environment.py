@@ -24,8 +24,8 @@ from esper.simic.rewards import RewardBreakdown, RewardConfig, RewardInputs, com
 from esper.tamiyo.execution import ExecutionCheck, check_executable
 from esper.tamiyo.signals import SignalTracker, TrainingSignals
 from esper.tolaria.governor import GovernorReport, TolariaGovernor
-from esper.tolaria.optimizers import TrainerConfig
-from esper.tolaria.trainer import EpochResult, EpochTrainer
+from esper.tolaria.optimizers import trainer_config_for
+from esper.tolaria.trainer import EpochTrainer
 
 EventSink = Callable[[TelemetryEvent], None]
 
@@ -84,16 +84,19 @@ class SeedEnv:
         self._trainer: EpochTrainer | None = None
         self._governor: TolariaGovernor | None = None
         self.stats = EpisodeStats()
-        self.seeds_germinated = 0
         self.epoch = 0
         self.signals: TrainingSignals = TrainingSignals(max_epochs=max_epochs)
         self._reports: tuple[SeedStateReport | None, ...] = ()
         self._prev_after: tuple[SeedStateReport | None, ...] = ()
         """Reports at the end of the previous step: the next reward's ``slots_before`` (so shaping telescopes,
         even across a governor rollback that culls seeds between steps)."""
-        self._last_result: EpochResult | None = None
 
     # --- episode -------------------------------------------------------------------------------------
+    @property
+    def seeds_germinated(self) -> int:
+        """Germinations so far this episode (the seed budget counts these)."""
+        return self.stats.seeds_germinated
+
     @property
     def model(self) -> MorphogeneticModel:
         if self._model is None:
@@ -114,17 +117,13 @@ class SeedEnv:
 
     def reset(self, *, seed: int, context: dict[str, str | int]) -> None:
         """Start a new episode with a freshly initialised host (weights and minibatch order from ``seed``)."""
-        spec = self.task.spec
         torch.manual_seed(seed)
         self.context = {**context, "env": self.env_id}
         self._model = build_model(self.task, self.device, max_epochs=self.max_epochs, on_event=self._forward_event)
-        self._trainer = EpochTrainer(
-            self._model, TrainerConfig(host_lr=spec.lr, seed_lr=spec.lr, batch_size=spec.batch_size, shuffle_seed=seed)
-        )
+        self._trainer = EpochTrainer(self._model, trainer_config_for(self.task.spec, shuffle_seed=seed))
         self._governor = TolariaGovernor(self._model, self._trainer.host_optimizer, on_event=self._forward_event)
         self.tracker.reset()
         self.stats = EpisodeStats()
-        self.seeds_germinated = 0
         self.epoch = 0
         self._reports = tuple(self._model.slot_reports())
         self._prev_after = self._reports
@@ -161,7 +160,6 @@ class SeedEnv:
         if rollback is not None:
             self.stats.rollbacks += 1
             self.trainer.sync_optimizers()
-        self._last_result = result
         occupied = sum(report is not None for report in model.slot_reports())
         self.signals = self.tracker.update(
             epoch=self.epoch,
@@ -211,7 +209,6 @@ class SeedEnv:
                 blend_algorithm_id=action.blend_algorithm_id,
                 blend_tempo_epochs=tempo_epochs,
             )
-            self.seeds_germinated += 1
             self.stats.seeds_germinated += 1
         elif executed and action.op == LifecycleOp.CULL:
             model.cull_seed(action.slot_idx, reason="tamiyo")
