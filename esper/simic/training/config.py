@@ -12,6 +12,8 @@ from esper.leyline.defaults import DEFAULT_MAX_EPOCHS, DEFAULT_MAX_SEEDS, DEFAUL
 
 PolicyName = Literal["ppo", "heuristic", "baseline"]
 POLICIES: tuple[str, ...] = get_args(PolicyName)
+#: Evaluation modes of a trained PPO policy (``TrainingConfig.evaluate``).
+EVAL_MODES: tuple[str, ...] = ("greedy", "sampled")
 _POLICY_BY_NAME: dict[str, PolicyName] = {"ppo": "ppo", "heuristic": "heuristic", "baseline": "baseline"}
 
 
@@ -48,10 +50,20 @@ class TrainingConfig:
     checkpoint_every: int = 1
     """Write a checkpoint every this many PPO batches (and always after the last)."""
     tags: dict[str, str] = field(default_factory=dict)
+    evaluate: str | None = None
+    """Evaluation-only run of a trained PPO policy: ``"greedy"`` (argmax) or ``"sampled"``; no PPO updates, the
+    observation normaliser is frozen and nothing but telemetry/progress is written. Needs ``policy_checkpoint``."""
+    policy_checkpoint: str | None = None
+    """Checkpoint of the trained policy that an ``evaluate`` run acts with."""
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy {self.policy!r} is unknown; valid: {list(POLICIES)}")
+        if self.evaluate is not None:
+            if self.evaluate not in EVAL_MODES:
+                raise ValueError(f"evaluate {self.evaluate!r} is unknown; valid: {list(EVAL_MODES)} or None")
+            if self.policy != "ppo" or self.policy_checkpoint is None:
+                raise ValueError("evaluate needs policy='ppo' and a policy_checkpoint (the trained policy to act with)")
         for name in ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -93,7 +93,7 @@ class VectorizedTrainer:
         self.buffer: TamiyoRolloutBuffer | None = None
         if config.policy == "ppo":
             torch.manual_seed(config.seed)
-            self.agent = PPOAgent(
+            agent = self.agent = PPOAgent(
                 self.obs_dim,
                 config=_ppo_config(config),
                 num_slots=self.num_slots,
@@ -101,14 +101,18 @@ class VectorizedTrainer:
                 hidden_dim=config.hidden_dim,
                 slot_feature_size=SLOT_FEATURE_SIZE,
             )
-            self.buffer = self.agent.make_buffer(config.n_envs, config.max_epochs)
+            if config.evaluate is None:
+                self.buffer = agent.make_buffer(config.n_envs, config.max_epochs)
+            else:
+                assert config.policy_checkpoint is not None  # TrainingConfig validates it
+                agent.load(config.policy_checkpoint)
         self.heuristics = [HeuristicTamiyo(topology=self.task.spec.topology, num_slots=self.num_slots) for _ in self.envs]
 
     # --- public ---------------------------------------------------------------------------------------
     def run(self, *, resume: bool = False, stop_after_batches: int | None = None) -> RunResult:
         """Train ``config.batches`` batches (from the last finished one when ``resume``)."""
         progress = self.run_dir.prepare(self.config, resume=resume)
-        if resume and self.agent is not None and progress.batches_done > 0:
+        if resume and self.agent is not None and self.buffer is not None and progress.batches_done > 0:
             self.agent.load(self.run_dir.checkpoint_path)
             self._emit(TelemetryEventType.CHECKPOINT_LOADED, {"batches_done": progress.batches_done})
         result = RunResult(run_dir=self.run_dir.root)
@@ -135,7 +139,7 @@ class VectorizedTrainer:
         self.hub.emit(TelemetryEvent(event_type=event_type, data={"policy": self.config.policy, **data}))
 
     def _save(self, progress: Progress) -> None:
-        if self.agent is not None:
+        if self.buffer is not None and self.agent is not None:
             last = progress.batches_done == self.config.batches
             if last or progress.batches_done % self.config.checkpoint_every == 0:
                 self.agent.save(self.run_dir.checkpoint_path, extra={"batches_done": progress.batches_done})
@@ -160,9 +164,10 @@ class VectorizedTrainer:
             heuristic.reset()
         torch.manual_seed(self._policy_seed(batch))
         hidden: Hidden | None = None
-        if self.agent is not None and self.buffer is not None:
-            self.buffer.reset()
+        if self.agent is not None:
             hidden = self.agent.initial_hidden(cfg.n_envs)
+        if self.buffer is not None:
+            self.buffer.reset()
         for epoch in range(cfg.max_epochs):
             for env in self.envs:
                 rollback = env.train_and_measure()
@@ -203,13 +208,20 @@ class VectorizedTrainer:
     def _ppo_step(
         self, obs: torch.Tensor, masks: Masks, hidden: Hidden, last: bool, acting: float, result: RunResult
     ) -> tuple[list[StepOutcome], Hidden]:
-        """Normalise, act for all envs at once, execute, and store the transitions; returns the next hidden state."""
-        assert self.agent is not None and self.buffer is not None
-        norm_obs = self.agent.normalize_obs(obs, update=True)
-        actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks)
+        """Normalise, act for all envs at once, execute, and store the transitions; returns the next hidden state.
+
+        In an evaluation run (no buffer) the normaliser is frozen, nothing is stored, and ``evaluate="greedy"``
+        takes each head's argmax."""
+        assert self.agent is not None
+        training = self.buffer is not None
+        norm_obs = self.agent.normalize_obs(obs, update=training)
+        greedy = self.config.evaluate == "greedy"
+        actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks, deterministic=greedy)
         indices = torch.stack([actions[h] for h in HEAD_NAMES], dim=1).tolist()  # one host sync per epoch
         result.seconds["policy"] += time.perf_counter() - acting
         outcomes = self._step_all([FactoredAction.from_indices(*row) for row in indices], result)
+        if self.buffer is None:
+            return outcomes, new_hidden
         rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
         dones = torch.full((self.config.n_envs,), last, dtype=torch.bool, device=self.device)
         self.buffer.add_batch(norm_obs, actions, log_probs, masks, values, rewards, dones, torch.zeros_like(dones), hidden)
