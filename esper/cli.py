@@ -33,6 +33,7 @@ def _config(policy: str, args: argparse.Namespace) -> TrainingConfig:
         force_tempo=args.force_tempo,
         tensorboard=args.tensorboard,
         n_minibatches=min(2, preset.n_envs if args.n_envs is None else args.n_envs),
+        **({} if args.reward is None else {"reward_mode": args.reward}),
     )
 
 
@@ -49,6 +50,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         "--force-tempo", default=None, choices=list(TempoAction.__members__), help="rollback quick fix: one tempo for all"
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--reward", default=None, choices=list(REWARD_MODES), help="reward mode (default: growth)")
     p.add_argument("--tensorboard", action="store_true", help="also log TensorBoard scalars (pip install 'esper[tensorboard]')")
     p.add_argument(
         "--threads", type=int, default=1, help="torch intra-op CPU threads (default 1: fastest for the tiny hosts)"
