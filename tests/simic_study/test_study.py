@@ -35,7 +35,7 @@ class _ReplayNoGrowth:
         run_training(replace(eval_config, policy="baseline"), out_dir)
 
 
-@pytest.mark.req("ISSUE.10.3")
+@pytest.mark.req("ISSUE.10.3", "DEC.reward.6")
 def test_tiny_study_runs_resumes_and_reports(tmp_path: Path) -> None:
     config = get_study_preset("tiny")
     external = _ReplayNoGrowth()

@@ -5,10 +5,12 @@ Per step (all slot-independent, so no credit flows through a causally masked slo
 
 - ``stage_shaping``: the stage potential of :mod:`~esper.simic.rewards.potentials` (unchanged);
 - ``contribution``: potential-based shaping on the seeds' measured counterfactual contributions,
-  ``Phi_c(s) = terminal_accuracy_weight * sum(contribution of every BLENDING/PROBATIONARY/FOSSILIZED seed)``,
+  ``Phi_c(s) = terminal_accuracy_weight * sum(max(0, contribution) of every BLENDING/PROBATIONARY/FOSSILIZED seed)``,
   ``F = gamma * Phi_c(s') - Phi_c(s)`` with ``Phi_c = 0`` after the terminal step. It credits a helping seed as
   soon as its contribution is measured, at the exchange rate of the terminal term, and hands the credit back
-  at the end, where the final accuracy pays for what the seed really did (policy-invariant, Ng et al. 1999);
+  at the end, where the final accuracy pays for what the seed really did (policy-invariant, Ng et al. 1999).
+  ``Phi_c >= 0`` and 0 for empty/cooling slots, so a germinate -> cull cycle never earns positive shaping
+  for any evaluation discount in ``[gamma, 1]`` (the argument of DEC.rewards_nissa.2);
 - action costs, invalid-action, auto-cull and governor penalties as in ``"shaped"``.
 
 At the terminal step:
@@ -37,13 +39,13 @@ CONTRIBUTING_STAGES: frozenset[SeedStage] = frozenset(
 
 
 def contribution_potential(slots: Sequence[SeedStateReport | None]) -> float:
-    """Sum of the measured contributions (accuracy points) of every contributing seed; unmeasured counts 0."""
+    """Sum of the positive measured contributions (accuracy points) of every contributing seed; unmeasured counts 0."""
     total = 0.0
     for report in slots:
         if report is None or report.stage not in CONTRIBUTING_STAGES:
             continue
         value = report.metrics.counterfactual_contribution
-        if value is not None and value == value:  # NaN = not measured
+        if value is not None and value > 0.0:  # None/NaN = not measured; harm is charged by the final accuracy
             total += value
     return total
 

@@ -31,7 +31,7 @@ class StudyConfig:
     eval_seed: int = DEFAULT_EVAL_SEED
     device: str = "cpu"
     data_dir: str | None = None
-    reward_mode: str = "shaped"
+    reward_mode: str = "growth"
     hidden_dim: int = 128
 
     def __post_init__(self) -> None:

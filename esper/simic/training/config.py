@@ -39,7 +39,7 @@ class TrainingConfig:
     max_seeds: int = DEFAULT_MAX_SEEDS
     force_tempo: str | None = None
     """Rollback quick fix (plan): execute every GERMINATE with this tempo (e.g. "STANDARD"), whatever the policy chose."""
-    reward_mode: str = "shaped"
+    reward_mode: str = "growth"
     ppo_epochs: int = 4
     n_minibatches: int = 2
     lr: float = 3.0e-4
