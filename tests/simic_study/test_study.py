@@ -99,3 +99,14 @@ def test_mean_ci_matches_t_table() -> None:
     assert t_quantile_975(1000) == pytest.approx(1.9623, abs=1e-3)
     with pytest.raises(ValueError):
         mean_ci([])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.req("ISSUE.10.3")
+def test_tiny_study_on_cuda(tmp_path: Path) -> None:
+    config = replace(get_study_preset("tiny"), device="cuda", train_seeds=1)
+    run_study(config, tmp_path / "gpu")
+    study = json.loads((tmp_path / "gpu" / "study.json").read_text())
+    assert study["config"]["device"] == "cuda"
+    assert study["policies"]["ppo_greedy"]["episodes"] == config.eval_episodes
