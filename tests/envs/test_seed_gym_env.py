@@ -78,7 +78,7 @@ def test_action_masks_are_tamiyos_per_head_masks_concatenated(env: SeedGymEnv) -
     assert not one_seed.action_masks()[-len(LifecycleOp) :][LifecycleOp.GERMINATE]  # the seed budget is spent
 
 
-@pytest.mark.req("ISSUE.14.4", "ISSUE.14.5")
+@pytest.mark.req("ISSUE.14.4", "ISSUE.14.5", "DEC.api.3")
 def test_episode_is_seed_env_with_our_reward_and_terminates_at_max_epochs(env: SeedGymEnv) -> None:
     """Driving the gym env equals driving SeedEnv by hand with the same host seed (obs, reward, accuracy)."""
     actions = [_germinate(1, tempo=0), WAIT, WAIT]
@@ -108,7 +108,7 @@ def test_episode_is_seed_env_with_our_reward_and_terminates_at_max_epochs(env: S
         env.step(WAIT)
 
 
-@pytest.mark.req("ISSUE.14.6")
+@pytest.mark.req("ISSUE.14.6", "DEC.api.3")
 def test_host_seed_fixes_the_episode_whatever_the_agent_does_with_torch_rng(env: SeedGymEnv) -> None:
     def run(disturb: bool) -> list[np.ndarray]:
         observations = [env.reset(seed=21)[0]]
