@@ -41,6 +41,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from esper.data import build_host, load_task
+from esper.kasmina.task_config import check_positive_int
 from esper.leyline import HEAD_NAMES, FactoredAction, head_sizes
 from esper.leyline.defaults import DEFAULT_MAX_EPOCHS, DEFAULT_MAX_SEEDS
 from esper.simic.rewards import REWARD_MODES, RewardConfig
@@ -53,14 +54,6 @@ Action = NDArray[np.int64]
 
 HOST_SEED_BOUND = 2**31 - 1
 """Host seeds drawn by an unseeded ``reset()`` lie in ``[0, HOST_SEED_BOUND)``."""
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int >= 1, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
 
 
 class SeedGymEnv(gym.Env[Observation, Action]):
@@ -90,8 +83,8 @@ class SeedGymEnv(gym.Env[Observation, Action]):
     ) -> None:
         if not isinstance(task, str):
             raise TypeError(f"task must be a task name (str), got {type(task).__name__}")
-        _positive_int("max_epochs", max_epochs)
-        _positive_int("max_seeds", max_seeds)
+        check_positive_int("max_epochs", max_epochs)
+        check_positive_int("max_seeds", max_seeds)
         if reward_mode not in REWARD_MODES:
             raise ValueError(f"reward_mode {reward_mode!r} is unknown; valid: {list(REWARD_MODES)}")
         if render_mode is not None:
