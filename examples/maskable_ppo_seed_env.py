@@ -14,8 +14,9 @@ Install and run (from the repository root)::
     pip install 'esper[gym]' sb3-contrib
     python examples/maskable_ppo_seed_env.py --timesteps 2000 --max-epochs 25 --eval-seeds 100 101 102
 
-A few thousand timesteps (one timestep = one host epoch, about 0.3 s on a laptop CPU for ``digits_blind``) are
-enough to see the agent learn to avoid useless actions; beating the heuristic needs far more.
+One timestep is one host epoch (about 0.3 s for ``digits_blind`` on one CPU core), so the default 2000 timesteps
+take about ten minutes. This is a demonstration of the API, not a tuned agent: we make no claim about how many
+timesteps MaskablePPO needs to match Tamiyo or the heuristic.
 """
 
 from __future__ import annotations

@@ -204,5 +204,13 @@ def test_maskable_ppo_runs_two_updates_through_the_documented_example() -> None:
         )
     assert model._n_updates == 2 and model.num_timesteps == 16
     assert invalid == []
+    from sb3_contrib import MaskablePPO
+
+    untrained = MaskablePPO(
+        "MlpPolicy", gymnasium.make(ENV_ID, max_epochs=4), n_steps=8, batch_size=8, n_epochs=1, seed=0
+    )  # the same seed gives the same initial weights
+    before, after = untrained.policy.state_dict(), model.policy.state_dict()
+    assert before.keys() == after.keys()
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # the two updates changed the policy
     results = evaluate_external_policy(masked_predictor(model), [3], max_epochs=4)
     assert results[0].host_seed == 3 and results[0].actions_executed >= 1
