@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from esper.cli import main
-from esper.simic.study import StudyConfig, get_study_preset, mean_ci, run_study
+import numpy as np
+
+from esper.simic.study import GymStudyPolicy, StudyConfig, eval_host_seeds, get_study_preset, mean_ci, run_study
 from esper.simic.study.runner import DONE_FILE
 from esper.simic.study.stats import t_quantile_975
 from esper.simic.training.config import TrainingConfig
@@ -39,10 +41,11 @@ class _ReplayNoGrowth:
 def test_tiny_study_runs_resumes_and_reports(tmp_path: Path) -> None:
     config = get_study_preset("tiny")
     external = _ReplayNoGrowth()
-    md = run_study(config, tmp_path / "s", external=[external])
+    gym_wait = GymStudyPolicy("gym_wait", lambda obs, mask: np.zeros(5, dtype=np.int64))  # issue 14's policy shape
+    md = run_study(config, tmp_path / "s", external=[external, gym_wait])
     study = json.loads((tmp_path / "s" / "study.json").read_text())
     assert md.read_text().startswith("# Study: digits_blind")
-    assert set(study["policies"]) == {"ppo_greedy", "ppo_sampled", "heuristic", "no_growth", "external_wait"}
+    assert set(study["policies"]) == {"ppo_greedy", "ppo_sampled", "heuristic", "no_growth", "external_wait", "gym_wait"}
     for name, policy in study["policies"].items():
         runs = config.train_seeds if name.startswith("ppo") else 1
         assert policy["runs"] == runs
@@ -53,6 +56,8 @@ def test_tiny_study_runs_resumes_and_reports(tmp_path: Path) -> None:
     # Same held-out hosts for every policy: the external no-growth replay equals the built-in no-growth row.
     assert study["policies"]["external_wait"]["final_accuracy"] == study["policies"]["no_growth"]["final_accuracy"]
     assert external.seen[0].seed == config.eval_seed and external.seen[0].episodes == config.eval_episodes
+    assert eval_host_seeds(external.seen[0]) == [config.eval_seed * 1_000_003 + e for e in range(config.eval_episodes)]
+    assert study["policies"]["gym_wait"]["seeds_germinated_mean"] == 0.0
     assert len(study["training"]["tempo_entropy_mean_curve"]) == config.train_episodes // config.n_envs
     assert study["wall_seconds"]["total"] > 0
 
@@ -60,13 +65,13 @@ def test_tiny_study_runs_resumes_and_reports(tmp_path: Path) -> None:
     (tmp_path / "s" / "eval" / "ppo_greedy" / "seed1" / DONE_FILE).unlink()
     mtime = (tmp_path / "s" / "train" / "seed0" / "checkpoint.pt").stat().st_mtime_ns
     with pytest.raises(ValueError, match="resume"):
-        run_study(config, tmp_path / "s", external=[external])
-    run_study(config, tmp_path / "s", resume=True, external=[external])
+        run_study(config, tmp_path / "s", external=[external, gym_wait])
+    run_study(config, tmp_path / "s", resume=True, external=[external, gym_wait])
     again = json.loads((tmp_path / "s" / "study.json").read_text())
     assert again["policies"] == study["policies"]
     assert (tmp_path / "s" / "train" / "seed0" / "checkpoint.pt").stat().st_mtime_ns == mtime
     with pytest.raises(ValueError, match="differs"):
-        run_study(replace(config, train_episodes=4), tmp_path / "s", resume=True, external=[external])
+        run_study(replace(config, train_episodes=4), tmp_path / "s", resume=True, external=[external, gym_wait])
 
 
 @pytest.mark.req("ISSUE.10.3")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from esper.simic.study.config import DEFAULT_EVAL_SEED, STUDY_PRESETS, StudyConfig, get_study_preset
-from esper.simic.study.external import ExternalPolicy
+from esper.simic.study.external import GymStudyPolicy, StudyPolicy, eval_host_seeds
 from esper.simic.study.runner import run_study
 from esper.simic.study.stats import MeanCI, mean_ci
 
 __all__ = [
     "DEFAULT_EVAL_SEED",
     "STUDY_PRESETS",
-    "ExternalPolicy",
+    "GymStudyPolicy",
+    "StudyPolicy",
+    "eval_host_seeds",
     "MeanCI",
     "StudyConfig",
     "get_study_preset",

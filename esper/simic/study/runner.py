@@ -26,7 +26,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from esper.simic.study.config import StudyConfig
-from esper.simic.study.external import ExternalPolicy
+from esper.simic.study.external import StudyPolicy
 from esper.simic.study.report import write_study_report
 from esper.simic.training.config import TrainingConfig
 from esper.simic.training.run_dir import RunDir
@@ -42,10 +42,10 @@ class _Job:
     label: str
     folder: Path
     config: TrainingConfig
-    external: ExternalPolicy | None = None
+    external: StudyPolicy | None = None
 
 
-def _jobs(config: StudyConfig, root: Path, external: Sequence[ExternalPolicy]) -> list[_Job]:
+def _jobs(config: StudyConfig, root: Path, external: Sequence[StudyPolicy]) -> list[_Job]:
     jobs = [_Job(f"train seed {s}", root / "train" / f"seed{s}", config.training(s)) for s in range(config.train_seeds)]
     for s in range(config.train_seeds):
         checkpoint = RunDir(root / "train" / f"seed{s}").checkpoint_path
@@ -81,11 +81,11 @@ def _run_job(job: _Job, progress_bar: bool) -> None:
     os.replace(tmp, job.folder / DONE_FILE)
 
 
-def _check_external(external: Sequence[ExternalPolicy]) -> None:
+def _check_external(external: Sequence[StudyPolicy]) -> None:
     names = [p.name for p in external]
     for policy in external:
-        if not isinstance(policy, ExternalPolicy):
-            raise TypeError(f"external policies must implement ExternalPolicy (name, run), got {type(policy).__name__}")
+        if not isinstance(policy, StudyPolicy):
+            raise TypeError(f"external policies must implement StudyPolicy (name, run), got {type(policy).__name__}")
         if not _NAME.match(policy.name) or policy.name.startswith("ppo_") or policy.name in ("heuristic", "no_growth"):
             raise ValueError(
                 f"external policy name {policy.name!r} must match [A-Za-z0-9_-]+ and not clash with ppo_*, heuristic, no_growth"
@@ -100,7 +100,7 @@ def run_study(
     *,
     resume: bool = False,
     progress_bar: bool = False,
-    external: Sequence[ExternalPolicy] = (),
+    external: Sequence[StudyPolicy] = (),
 ) -> Path:
     """Run (or resume) the study into ``out_dir`` and write ``study.json``/``study.md``; returns ``study.md``.
 
