@@ -112,13 +112,16 @@ def _targets(policies: dict[str, Json], training: Json) -> dict[str, bool | None
     ppo, heur, none = acc("ppo_greedy"), acc("heuristic"), acc("no_growth")
     out: dict[str, bool | None] = {}
     if ppo and heur:
-        out["ppo_ge_heuristic_or_overlapping_ci"] = ppo.mean >= heur.mean or ppo.overlaps(heur)
+        out["ppo_mean_ge_heuristic"] = ppo.mean >= heur.mean
+        out["ppo_ci_overlaps_or_above_heuristic"] = ppo.high >= heur.low
         p_params, h_params = policies["ppo_greedy"]["params_added_mean"], policies["heuristic"]["params_added_mean"]
         assert isinstance(p_params, float) and isinstance(h_params, float)
         out["ppo_params_le_heuristic"] = p_params <= h_params
     if ppo and heur and none:
-        out["ppo_above_no_growth"] = ppo.mean > none.mean
-        out["heuristic_above_no_growth"] = heur.mean > none.mean
+        # "Above" means significantly above: the 95 % intervals do not overlap.
+        out["ppo_above_no_growth"] = ppo.low > none.high
+        out["heuristic_above_no_growth"] = heur.low > none.high
+        out["ppo_not_below_no_growth"] = ppo.high >= none.low
     last = training.get("tempo_entropy_last")
     out["tempo_entropy_below_1"] = None if last is None else bool(isinstance(last, float) and last < TEMPO_ENTROPY_TARGET)
     usage = policies.get("ppo_sampled", {}).get("tempo_usage")
