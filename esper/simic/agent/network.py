@@ -107,6 +107,9 @@ class FactoredRecurrentActorCritic(nn.Module):
             {name: _mlp_head(hidden_dim, n, POLICY_OUTPUT_GAIN) for name, n in self.head_sizes.items()}
         )
         self.value_head = _mlp_head(hidden_dim, 1, 1.0)
+        self.fused_replay = True
+        """``evaluate_actions`` replays sequences with the fused LSTM kernel and batched heads (DEC.perf.1);
+        ``False`` selects the step-by-step ``LSTMCell`` reference path (equal within 1e-5)."""
         self._init_trunk()
         self.to(device)
 
@@ -240,8 +243,13 @@ class FactoredRecurrentActorCritic(nn.Module):
         masks: dict[str, torch.Tensor] | None,
         episode_starts: torch.Tensor | None,
         check_values: bool,
+        fused: bool = False,
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor, Hidden, dict[str, torch.Tensor] | None]:
-        """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks."""
+        """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks.
+
+        ``fused`` selects the training path (:meth:`_replay_fused` + batched heads) unless :attr:`fused_replay`
+        is off or ``torch.compile`` is tracing; otherwise the ``LSTMCell`` is unrolled step by step.
+        """
         x = self._check_obs(obs)
         batch, steps = x.shape[0], x.shape[1]
         lead = (batch,) if obs.dim() == 2 else (batch, steps)
@@ -255,20 +263,111 @@ class FactoredRecurrentActorCritic(nn.Module):
                 f"got {episode_starts.dtype} {tuple(episode_starts.shape)}"
             )
         features = self.feature_net(x)
-        outputs: list[torch.Tensor] = []
-        for t in range(steps):
-            if episode_starts is not None:
-                keep = (~episode_starts[:, t]).unsqueeze(-1).to(h.dtype)
-                h, c = h * keep, c * keep
-            h, c = self.lstm(features[:, t], (h, c))
-            outputs.append(h)
-        core = self.lstm_norm(torch.stack(outputs, dim=1))
+        if fused and self.fused_replay and not torch.compiler.is_compiling():
+            lstm_out, (h, c) = self._replay_fused(features, (h, c), episode_starts)
+        else:
+            outputs: list[torch.Tensor] = []
+            for t in range(steps):
+                if episode_starts is not None:
+                    keep = (~episode_starts[:, t]).unsqueeze(-1).to(h.dtype)
+                    h, c = h * keep, c * keep
+                h, c = self.lstm(features[:, t], (h, c))
+                outputs.append(h)
+            lstm_out = torch.stack(outputs, dim=1)
+        core = self.lstm_norm(lstm_out)
+        raw_logits, value = self._heads_forward(core, batched=fused and self.fused_replay)
         logits = {
-            name: apply_mask(self.heads[name](core), None if seq_masks is None else seq_masks[name])
+            name: apply_mask(raw_logits[name], None if seq_masks is None else seq_masks[name])
             for name in self.head_names
         }
-        value = self.value_head(core).squeeze(-1)
         return logits, value, (h, c), seq_masks
+
+    # --- fast training path (issue 12, DEC.perf.1) ------------------------------------------------------
+    def _lstm_params(self) -> list[torch.Tensor]:
+        """The acting cell's own Parameters, in the order ``torch.lstm`` expects (shared, never copied)."""
+        return [self.lstm.weight_ih, self.lstm.weight_hh, self.lstm.bias_ih, self.lstm.bias_hh]
+
+    def _replay_fused(
+        self, features: torch.Tensor, hidden: Hidden, episode_starts: torch.Tensor | None
+    ) -> tuple[torch.Tensor, Hidden]:
+        """The LSTM over ``features`` ``(B, T, H)`` with the fused kernel (``torch.lstm``, the op behind ``nn.LSTM``).
+
+        Uses the same Parameter objects as :attr:`lstm` (the acting ``LSTMCell``), so gradients land on them.
+        A start at ``t = 0`` zeroes the initial state (no host sync). Starts at ``t > 0`` split each row into
+        segments that are replayed as separate packed sequences from a zero state (one host sync to read the
+        segment layout). Returns the per-step output ``(B, T, H)`` and the final ``(h, c)``.
+        """
+        h0, c0 = hidden
+        params = self._lstm_params()
+        if episode_starts is None:
+            out, h_n, c_n = torch.lstm(features, [h0[None], c0[None]], params, True, 1, 0.0, self.training, False, True)
+            return out, (h_n[0], c_n[0])
+        keep0 = (~episode_starts[:, 0]).unsqueeze(-1).to(h0.dtype)
+        h0, c0 = h0 * keep0, c0 * keep0
+        starts = episode_starts.detach().to("cpu", copy=True)  # the one host sync of a replay
+        if not bool(starts[:, 1:].any()):
+            out, h_n, c_n = torch.lstm(features, [h0[None], c0[None]], params, True, 1, 0.0, self.training, False, True)
+            return out, (h_n[0], c_n[0])
+        return self._replay_segments(features, (h0, c0), starts)
+
+    def _replay_segments(self, features: torch.Tensor, hidden: Hidden, starts: torch.Tensor) -> tuple[torch.Tensor, Hidden]:
+        """Replay rows split at episode starts (``starts``: ``(B, T)`` bool on the CPU) as one packed batch."""
+        batch, steps, width = features.shape
+        starts[:, 0] = True
+        seg_row, seg_t = starts.nonzero(as_tuple=True)  # segments in (row, t) order; they tile every row
+        seg_end = torch.full_like(seg_t, steps)
+        same_row = seg_row[1:] == seg_row[:-1]
+        seg_end[:-1] = torch.where(same_row, seg_t[1:], seg_end[:-1])
+        lengths = seg_end - seg_t
+        span = torch.arange(int(lengths.max()))
+        pos = (seg_t[:, None] + span[None]).clamp(max=steps - 1)
+        device = features.device
+        seg_in = features[seg_row.to(device)[:, None], pos.to(device)]  # (S, L, H), padding gathers junk
+        first = (seg_t == 0).to(device)
+        h0, c0 = hidden
+        zeros = features.new_zeros(())
+        hx = [torch.where(first[:, None], h0[seg_row.to(device)], zeros)[None],
+              torch.where(first[:, None], c0[seg_row.to(device)], zeros)[None]]
+        packed = nn.utils.rnn.pack_padded_sequence(seg_in, lengths, batch_first=True, enforce_sorted=False)
+        assert packed.sorted_indices is not None and packed.unsorted_indices is not None
+        hx = [part.index_select(1, packed.sorted_indices) for part in hx]
+        data, h_n, c_n = torch.lstm(
+            packed.data, packed.batch_sizes, hx, self._lstm_params(), True, 1, 0.0, self.training, False
+        )
+        padded, _ = nn.utils.rnn.pad_packed_sequence(
+            nn.utils.rnn.PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices),
+            batch_first=True,
+        )
+        valid = (span[None] < lengths[:, None]).to(device)
+        out = padded[valid].reshape(batch, steps, width)  # segments tile rows in order: row-major (B, T)
+        last = (seg_end == steps).nonzero(as_tuple=True)[0].to(device)  # each row's final segment
+        h_n = h_n[0].index_select(0, packed.unsorted_indices)
+        c_n = c_n[0].index_select(0, packed.unsorted_indices)
+        return out, (h_n[last], c_n[last])
+
+    def _heads_forward(self, core: torch.Tensor, batched: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Raw logits ``(B, T, n)`` per head and the value ``(B, T)`` from the normalised LSTM output.
+
+        ``batched`` evaluates all heads (policy heads + value head) as two matmuls: the first layers
+        concatenated, the second layers as one block-diagonal matrix. The weights are assembled from each
+        head's own Parameters every call, so every head keeps its parameters and receives its gradients.
+        """
+        heads = [self._head(name) for name in self.head_names] + [self.value_head]
+        if not batched:
+            outs = [head(core) for head in heads]
+        else:
+            firsts = [head[0] for head in heads]
+            seconds = [head[2] for head in heads]
+            assert all(isinstance(layer, nn.Linear) for layer in (*firsts, *seconds))
+            w1 = torch.cat([layer.weight for layer in firsts])
+            b1 = torch.cat([layer.bias for layer in firsts])
+            w2 = torch.block_diag(*[layer.weight for layer in seconds])
+            b2 = torch.cat([layer.bias for layer in seconds])
+            hidden = torch.relu(nn.functional.linear(core, w1, b1))
+            flat = nn.functional.linear(hidden, w2, b2)
+            outs = list(flat.split([layer.out_features for layer in seconds], dim=-1))
+        logits = dict(zip(self.head_names, outs[:-1]))
+        return logits, outs[-1].squeeze(-1)
 
     def forward(
         self,
@@ -340,7 +439,9 @@ class FactoredRecurrentActorCritic(nn.Module):
             got = tuple(obs.shape) if isinstance(obs, torch.Tensor) else type(obs).__name__
             raise ValueError(f"obs must have shape (B, T, {self.state_dim}), got {got}")
         self._check_head_dict("actions", actions, (obs.shape[0], obs.shape[1]), False, torch.long)
-        logits, values, new_hidden, seq_masks = self._core(obs, hidden, masks, episode_starts, check_values)
+        logits, values, new_hidden, seq_masks = self._core(
+            obs, hidden, masks, episode_starts, check_values, fused=True
+        )
         if check_values and not torch.compiler.is_compiling():
             for name in self.head_names:
                 check_actions(name, actions[name], self.head_sizes[name], None if masks is None else masks[name])
