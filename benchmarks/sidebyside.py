@@ -119,9 +119,10 @@ def worker_main(impl: str, shape: UpdateShape, device: str, threads: int) -> Non
     for line in sys.stdin:
         if line.strip() != "run":
             break
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         update()
-        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+        reply = {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start}
+        print(json.dumps(reply), flush=True)
 
 
 # --- the parent -------------------------------------------------------------------------------------------
@@ -143,11 +144,13 @@ class _Worker:
         reply: dict[str, float] = json.loads(line)
         return reply
 
-    def run(self) -> float:
+    def run(self) -> tuple[float, float]:
+        """One timed update: ``(wall seconds, CPU seconds of the worker process)``."""
         assert self.proc.stdin is not None
         self.proc.stdin.write("run\n")
         self.proc.stdin.flush()
-        return self._read()["seconds"]
+        reply = self._read()
+        return reply["seconds"], reply["cpu_seconds"]
 
     def close(self) -> None:
         if self.proc.stdin is not None:
@@ -164,6 +167,8 @@ class SideBySide:
     threads: int = 1
     ours: list[float] = field(default_factory=list)
     theirs: list[float] = field(default_factory=list)
+    ours_cpu: list[float] = field(default_factory=list)
+    theirs_cpu: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._esper = _Worker("esper", self.shape, self.device, self.threads)
@@ -171,11 +176,13 @@ class SideBySide:
 
     def round(self) -> None:
         """One update on each side; the side going first alternates between rounds."""
-        pair = [(self._esper, self.ours), (self._sb3, self.theirs)]
+        pair = [(self._esper, self.ours, self.ours_cpu), (self._sb3, self.theirs, self.theirs_cpu)]
         if len(self.ours) % 2:
             pair.reverse()
-        for worker, sink in pair:
-            sink.append(worker.run())
+        for worker, wall, cpu in pair:
+            seconds, cpu_seconds = worker.run()
+            wall.append(seconds)
+            cpu.append(cpu_seconds)
 
     def close(self) -> None:
         self._esper.close()
@@ -191,14 +198,15 @@ class SideBySide:
             "ours_samples_per_s": self.shape.samples / ours,
             "sb3_samples_per_s": self.shape.samples / theirs,
             "ratio": theirs / ours,
+            "cpu_ratio": statistics.median(self.theirs_cpu) / statistics.median(self.ours_cpu),
         }
 
 
 def format_row(summary: dict[str, float | int | str]) -> str:
     return (
         f"{summary['shape']:>12}  ours {float(summary['ours_median_s']):.4f} s  "
-        f"sb3-contrib {float(summary['sb3_median_s']):.4f} s  ours vs theirs {float(summary['ratio']):.2f}x  "
-        f"(median of {summary['rounds']} alternating rounds)"
+        f"sb3-contrib {float(summary['sb3_median_s']):.4f} s  ours vs theirs {float(summary['ratio']):.2f}x "
+        f"(CPU time {float(summary['cpu_ratio']):.2f}x, median of {summary['rounds']} alternating rounds)"
     )
 
 

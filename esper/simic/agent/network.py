@@ -15,13 +15,14 @@ Conventions:
 from __future__ import annotations
 
 import math
-from typing import TypedDict
+from collections.abc import Callable
+from typing import TypedDict, cast
 
 import torch
 from torch import nn
 
 from esper.leyline import HEAD_NAMES, NUM_BLUEPRINTS, NUM_TEMPO
-from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM
+from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM, MASKED_LOGIT
 from esper.simic.agent.distributions import (
     apply_mask,
     check_actions,
@@ -63,6 +64,16 @@ def _mlp_head(hidden_dim: int, out_dim: int, out_gain: float) -> nn.Sequential:
         nn.init.orthogonal_(layer.weight, gain=gain)
         nn.init.zeros_(layer.bias)
     return head
+
+
+def _linear(head: nn.Sequential, index: int) -> nn.Linear:
+    layer = head[index]
+    assert isinstance(layer, nn.Linear)
+    return layer
+
+
+_block_diag = cast(Callable[..., torch.Tensor], torch.block_diag)
+"""``torch.block_diag`` (untyped in torch's stubs)."""
 
 
 class FactoredRecurrentActorCritic(nn.Module):
@@ -236,19 +247,19 @@ class FactoredRecurrentActorCritic(nn.Module):
         return masks
 
     # --- core --------------------------------------------------------------------------------------------
-    def _core(
+    def _trunk(
         self,
         obs: torch.Tensor,
         hidden: Hidden | None,
         masks: dict[str, torch.Tensor] | None,
         episode_starts: torch.Tensor | None,
         check_values: bool,
-        fused: bool = False,
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, Hidden, dict[str, torch.Tensor] | None]:
-        """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks.
+        fused: bool,
+    ) -> tuple[torch.Tensor, Hidden, dict[str, torch.Tensor] | None]:
+        """Normalised LSTM output ``(B, T, H)``, final hidden and the validated ``(B, T, n)`` masks.
 
-        ``fused`` selects the training path (:meth:`_replay_fused` + batched heads) unless :attr:`fused_replay`
-        is off or ``torch.compile`` is tracing; otherwise the ``LSTMCell`` is unrolled step by step.
+        ``fused`` replays the sequence with :meth:`_replay_fused`; otherwise the ``LSTMCell`` is unrolled step by
+        step (the acting path, a single ``torch.compile`` graph).
         """
         x = self._check_obs(obs)
         batch, steps = x.shape[0], x.shape[1]
@@ -263,7 +274,7 @@ class FactoredRecurrentActorCritic(nn.Module):
                 f"got {episode_starts.dtype} {tuple(episode_starts.shape)}"
             )
         features = self.feature_net(x)
-        if fused and self.fused_replay and not torch.compiler.is_compiling():
+        if fused:
             lstm_out, (h, c) = self._replay_fused(features, (h, c), episode_starts)
         else:
             outputs: list[torch.Tensor] = []
@@ -274,13 +285,24 @@ class FactoredRecurrentActorCritic(nn.Module):
                 h, c = self.lstm(features[:, t], (h, c))
                 outputs.append(h)
             lstm_out = torch.stack(outputs, dim=1)
-        core = self.lstm_norm(lstm_out)
-        raw_logits, value = self._heads_forward(core, batched=fused and self.fused_replay)
+        return self.lstm_norm(lstm_out), (h, c), seq_masks
+
+    def _core(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden | None,
+        masks: dict[str, torch.Tensor] | None,
+        episode_starts: torch.Tensor | None,
+        check_values: bool,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, Hidden, dict[str, torch.Tensor] | None]:
+        """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks."""
+        core, new_hidden, seq_masks = self._trunk(obs, hidden, masks, episode_starts, check_values, fused=False)
         logits = {
-            name: apply_mask(raw_logits[name], None if seq_masks is None else seq_masks[name])
+            name: apply_mask(self.heads[name](core), None if seq_masks is None else seq_masks[name])
             for name in self.head_names
         }
-        return logits, value, (h, c), seq_masks
+        value = self.value_head(core).squeeze(-1)
+        return logits, value, new_hidden, seq_masks
 
     # --- fast training path (issue 12, DEC.perf.1) ------------------------------------------------------
     def _lstm_params(self) -> list[torch.Tensor]:
@@ -345,29 +367,49 @@ class FactoredRecurrentActorCritic(nn.Module):
         c_n = c_n[0].index_select(0, packed.unsorted_indices)
         return out, (h_n[last], c_n[last])
 
-    def _heads_forward(self, core: torch.Tensor, batched: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """Raw logits ``(B, T, n)`` per head and the value ``(B, T)`` from the normalised LSTM output.
+    def _padded_heads(self, core: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """All policy heads at once: raw logits ``(B, T, K, W)`` (``K`` heads padded to the widest ``W``; padding
+        is :data:`MASKED_LOGIT`) and the value ``(B, T)``.
 
-        ``batched`` evaluates all heads (policy heads + value head) as two matmuls: the first layers
-        concatenated, the second layers as one block-diagonal matrix. The weights are assembled from each
-        head's own Parameters every call, so every head keeps its parameters and receives its gradients.
+        Two matmuls: the heads' first layers concatenated, their second layers as one block-diagonal matrix. Both
+        are assembled from each head's own Parameters on every call, so every head keeps its parameters (plan
+        Task 8.2 names them) and receives its gradients.
         """
         heads = [self._head(name) for name in self.head_names] + [self.value_head]
-        if not batched:
-            outs = [head(core) for head in heads]
-        else:
-            firsts = [head[0] for head in heads]
-            seconds = [head[2] for head in heads]
-            assert all(isinstance(layer, nn.Linear) for layer in (*firsts, *seconds))
-            w1 = torch.cat([layer.weight for layer in firsts])
-            b1 = torch.cat([layer.bias for layer in firsts])
-            w2 = torch.block_diag(*[layer.weight for layer in seconds])
-            b2 = torch.cat([layer.bias for layer in seconds])
-            hidden = torch.relu(nn.functional.linear(core, w1, b1))
-            flat = nn.functional.linear(hidden, w2, b2)
-            outs = list(flat.split([layer.out_features for layer in seconds], dim=-1))
-        logits = dict(zip(self.head_names, outs[:-1]))
-        return logits, outs[-1].squeeze(-1)
+        firsts = [_linear(head, 0) for head in heads]
+        seconds = [_linear(head, 2) for head in heads]
+        w1 = torch.cat([layer.weight for layer in firsts])
+        b1 = torch.cat([layer.bias for layer in firsts])
+        w2 = _block_diag(*[layer.weight for layer in seconds])
+        b2 = torch.cat([layer.bias for layer in seconds])
+        flat = nn.functional.linear(torch.relu(nn.functional.linear(core, w1, b1)), w2, b2)
+        value = flat[..., -1]
+        pad = flat.new_full((*flat.shape[:-1], 1), MASKED_LOGIT)
+        index = self._pad_index(flat.shape[-1] - 1, flat.device)
+        padded = torch.cat([flat[..., :-1], pad], dim=-1).index_select(-1, index)
+        return padded.view(*padded.shape[:-1], len(self.head_names), -1), value
+
+    def _pad_index(self, pad_column: int, device: torch.device) -> torch.Tensor:
+        """Column of the concatenated head outputs for every ``(head, j)`` of the padded layout (or the pad)."""
+        width = max(self.head_sizes.values())
+        index: list[int] = []
+        offset = 0
+        for name in self.head_names:
+            size = self.head_sizes[name]
+            index += [offset + j for j in range(size)] + [pad_column] * (width - size)
+            offset += size
+        return torch.tensor(index, dtype=torch.long, device=device)
+
+    def _padded_masks(self, seq_masks: dict[str, torch.Tensor] | None, lead: tuple[int, ...]) -> torch.Tensor:
+        """Masks ``(B, T, K, W)`` in the padded layout of :meth:`_padded_heads` (padding is never valid)."""
+        width = max(self.head_sizes.values())
+        device = self.device
+        parts: list[torch.Tensor] = []
+        for name in self.head_names:
+            size = self.head_sizes[name]
+            mask = torch.ones(*lead, size, dtype=torch.bool, device=device) if seq_masks is None else seq_masks[name]
+            parts.append(nn.functional.pad(mask, (0, width - size), value=False))
+        return torch.stack(parts, dim=-2)
 
     def forward(
         self,
@@ -439,17 +481,43 @@ class FactoredRecurrentActorCritic(nn.Module):
             got = tuple(obs.shape) if isinstance(obs, torch.Tensor) else type(obs).__name__
             raise ValueError(f"obs must have shape (B, T, {self.state_dim}), got {got}")
         self._check_head_dict("actions", actions, (obs.shape[0], obs.shape[1]), False, torch.long)
-        logits, values, new_hidden, seq_masks = self._core(
-            obs, hidden, masks, episode_starts, check_values, fused=True
-        )
-        if check_values and not torch.compiler.is_compiling():
-            for name in self.head_names:
-                check_actions(name, actions[name], self.head_sizes[name], None if masks is None else masks[name])
+        if self.fused_replay and not torch.compiler.is_compiling():
+            return self._evaluate_fused(obs, actions, hidden, masks, episode_starts, check_values)
+        logits, values, new_hidden, seq_masks = self._core(obs, hidden, masks, episode_starts, check_values)
+        self._check_stored_actions(actions, masks, check_values)
         log_probs = {name: log_probs_of(logits[name], actions[name]) for name in self.head_names}
         entropy = {
             name: entropy_of(logits[name], None if seq_masks is None else seq_masks[name]) for name in self.head_names
         }
         return log_probs, values, entropy, new_hidden
+
+    def _check_stored_actions(
+        self, actions: dict[str, torch.Tensor], masks: dict[str, torch.Tensor] | None, check_values: bool
+    ) -> None:
+        if check_values and not torch.compiler.is_compiling():
+            for name in self.head_names:
+                check_actions(name, actions[name], self.head_sizes[name], None if masks is None else masks[name])
+
+    def _evaluate_fused(
+        self,
+        obs: torch.Tensor,
+        actions: dict[str, torch.Tensor],
+        hidden: Hidden | None,
+        masks: dict[str, torch.Tensor] | None,
+        episode_starts: torch.Tensor | None,
+        check_values: bool,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, dict[str, torch.Tensor], Hidden]:
+        """:meth:`evaluate_actions` on the fast path (DEC.perf.1): fused LSTM replay, all heads in two matmuls,
+        one masked log-softmax over the padded ``(B, T, K, W)`` logits. Same values as the reference path."""
+        core, new_hidden, seq_masks = self._trunk(obs, hidden, masks, episode_starts, check_values, fused=True)
+        self._check_stored_actions(actions, masks, check_values)
+        logits, values = self._padded_heads(core)
+        padded_masks = self._padded_masks(seq_masks, tuple(obs.shape[:2]))
+        logits = apply_mask(logits, padded_masks)
+        stacked = torch.stack([actions[name] for name in self.head_names], dim=-1)
+        log_probs = log_probs_of(logits, stacked).unbind(-1)
+        entropy = entropy_of(logits, padded_masks).unbind(-1)
+        return dict(zip(self.head_names, log_probs)), values, dict(zip(self.head_names, entropy)), new_hidden
 
 
 __all__ = ["FactoredRecurrentActorCritic", "Hidden", "POLICY_OUTPUT_GAIN", "_ForwardOutput"]
