@@ -8,6 +8,9 @@ device (``scripts/gpu_check.sh`` sets ``cuda``); ``ESPER_BENCH_THREADS`` (defaul
 from __future__ import annotations
 
 import os
+import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -126,3 +129,40 @@ def rerun_update(agent: PPOAgent, buffer: TamiyoRolloutBuffer) -> dict[str, floa
     metrics = agent.update(buffer)
     synchronize(agent.device)
     return metrics
+
+
+RATIOS: list[str] = []
+"""Summary lines (ratios, throughputs) collected during the run; ``benchmarks/conftest.py`` prints them at the end."""
+
+
+def paired_medians(
+    first: Callable[[], object], second: Callable[[], object], rounds: int, inner: int = 1
+) -> tuple[float, float]:
+    """Median seconds of ``first`` and ``second`` timed alternately (``inner`` calls per sample, which goes first
+    alternates), so both see the same machine load. Returns ``(first, second)`` per call."""
+    device = bench_device()
+    samples: tuple[list[float], list[float]] = ([], [])
+    pair = ((first, samples[0]), (second, samples[1]))
+    for fn, _ in pair:  # warm-up
+        fn()
+    for r in range(rounds):
+        for fn, sink in pair if r % 2 == 0 else pair[::-1]:
+            synchronize(device)
+            start = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            synchronize(device)
+            sink.append((time.perf_counter() - start) / inner)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
+def report(benchmark: BenchmarkFixture, key: str, value: float, line: str) -> None:
+    """Record ``value`` as ``extra_info[key]`` and ``line`` for the end-of-run summary (not in smoke runs)."""
+    benchmark.extra_info[key] = value
+    if not benchmark.disabled:
+        RATIOS.append(line)
+
+
+def is_smoke(benchmark: BenchmarkFixture) -> bool:
+    """``--benchmark-disable`` (the test gate): run every benchmark once, with the smallest side-by-side."""
+    return bool(benchmark.disabled)
