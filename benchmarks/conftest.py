@@ -19,6 +19,6 @@ def _bench_threads() -> object:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if RATIOS:
-        terminalreporter.write_sep("=", "side-by-side ratios (medians, same run; > 1 means the first is faster)")
+        terminalreporter.write_sep("=", "issue 12 summary: medians and ratios measured side by side in this run")
         for line in RATIOS:
             terminalreporter.write_line(line)

@@ -17,6 +17,7 @@ for the table on its own; ``benchmarks/bench_sidebyside.py`` runs it under pytes
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -33,11 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def sb3_available() -> bool:
-    try:
-        import sb3_contrib  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether sb3-contrib is installed (looked up without importing it)."""
+    return importlib.util.find_spec("sb3_contrib") is not None
 
 
 # --- workers (run in the child processes) -----------------------------------------------------------------
