@@ -65,8 +65,8 @@ def test_get_action_batched_vs_single(benchmark: BenchmarkFixture, envs: int) ->
     synchronize(device)
     assert set(actions) == set(HEAD_NAMES) and actions["op"].shape == (envs,)
     record(benchmark, envs=envs, obs_dim=OBS_DIM)
-    rounds = 1 if is_smoke(benchmark) else 41
-    batched_s, singles_s = paired_medians(batched, single_calls, rounds=rounds, inner=5)
+    rounds = 1 if is_smoke(benchmark) else 21
+    batched_s, singles_s = paired_medians(batched, single_calls, rounds=rounds, inner=3)
     ratio = singles_s / batched_s
     report(benchmark, "singles_over_batched", ratio, f"get_action, {envs} envs: batched call {ratio:.2f}x faster than "
            f"{envs} single calls ({batched_s * 1e3:.3f} ms vs {singles_s * 1e3:.3f} ms)")

@@ -187,17 +187,26 @@ class SideBySide:
         self._sb3.close()
 
     def summary(self) -> dict[str, float | int | str]:
-        ours, theirs = statistics.median(self.ours), statistics.median(self.theirs)
-        return {
-            "shape": self.shape.id,
-            "rounds": len(self.ours),
-            "ours_median_s": ours,
-            "sb3_median_s": theirs,
-            "ours_samples_per_s": self.shape.samples / ours,
-            "sb3_samples_per_s": self.shape.samples / theirs,
-            "ratio": theirs / ours,
-            "cpu_ratio": statistics.median(self.theirs_cpu) / statistics.median(self.ours_cpu),
-        }
+        return summarize(self.shape, self.ours, self.theirs, self.ours_cpu, self.theirs_cpu)
+
+
+def summarize(
+    shape: UpdateShape, ours: list[float], theirs: list[float], ours_cpu: list[float], theirs_cpu: list[float]
+) -> dict[str, float | int | str]:
+    """Medians, samples/s and ``ratio`` = sb3-contrib's median / ours (> 1: ours is faster); same for CPU time."""
+    if not ours or len(ours) != len(theirs):
+        raise ValueError(f"need the same non-zero number of rounds on both sides, got {len(ours)} and {len(theirs)}")
+    ours_s, theirs_s = statistics.median(ours), statistics.median(theirs)
+    return {
+        "shape": shape.id,
+        "rounds": len(ours),
+        "ours_median_s": ours_s,
+        "sb3_median_s": theirs_s,
+        "ours_samples_per_s": shape.samples / ours_s,
+        "sb3_samples_per_s": shape.samples / theirs_s,
+        "ratio": theirs_s / ours_s,
+        "cpu_ratio": statistics.median(theirs_cpu) / statistics.median(ours_cpu),
+    }
 
 
 def format_row(summary: dict[str, float | int | str]) -> str:
