@@ -6,7 +6,7 @@ import pytest
 import torch
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from benchmarks.common import bench_device, is_smoke, paired_medians, record, report
+from benchmarks.common import bench_device, is_smoke, median_seconds, paired_medians, record, report
 from esper.data import build_model, load_task
 from esper.kasmina.host import MorphogeneticModel
 from esper.kasmina.slot import SeedSlot
@@ -108,6 +108,6 @@ def test_observation_and_masks_per_env_step(benchmark: BenchmarkFixture, envs: i
     assert obs.shape[0] == envs and masks["tempo"].shape == (envs, 3)
     record(benchmark, envs=envs, obs_dim=obs.shape[1], slots=3)
     if not is_smoke(benchmark):
-        per_step = benchmark.stats.stats.median / envs
+        per_step = median_seconds(benchmark) / envs
         report(benchmark, "seconds_per_env_step", per_step,
                f"observation + masks: {per_step * 1e6:.0f} us per env-step ({envs} envs per call)")

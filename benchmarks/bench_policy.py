@@ -15,7 +15,9 @@ from benchmarks.common import (
     filled_buffer,
     is_smoke,
     make_agent,
+    median_seconds,
     paired_medians,
+    pedantic,
     record,
     report,
     rerun_update,
@@ -32,12 +34,12 @@ def test_ppo_update(benchmark: BenchmarkFixture, shape: UpdateShape) -> None:
     agent = make_agent(shape, bench_device())
     buffer = filled_buffer(agent, shape.envs, shape.steps)
     rounds = 3 if shape.envs * shape.steps > 1000 else 5
-    metrics = benchmark.pedantic(rerun_update, args=(agent, buffer), rounds=rounds, iterations=1, warmup_rounds=1)
+    metrics = pedantic(benchmark, lambda: rerun_update(agent, buffer), rounds=rounds, warmup_rounds=1)
     assert metrics["updates_applied"] == 4 * shape.minibatches
     record(benchmark, envs=shape.envs, steps=shape.steps, minibatches=shape.minibatches, obs_dim=OBS_DIM,
            ppo_epochs=4, samples=shape.samples)
     if not is_smoke(benchmark):
-        median = benchmark.stats.stats.median
+        median = median_seconds(benchmark)
         rate = shape.samples / median
         report(benchmark, "samples_per_s", rate, f"PPO update {shape.id}: {rate:,.0f} samples/s (median {median:.4f} s)")
 

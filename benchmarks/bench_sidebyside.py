@@ -9,7 +9,16 @@ from __future__ import annotations
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from benchmarks.common import UPDATE_SHAPES, UpdateShape, bench_device, bench_threads, device_name, is_smoke, report
+from benchmarks.common import (
+    UPDATE_SHAPES,
+    UpdateShape,
+    bench_device,
+    bench_threads,
+    device_name,
+    is_smoke,
+    pedantic,
+    report,
+)
 from benchmarks.sidebyside import SideBySide, format_row, sb3_available
 
 pytestmark = [
@@ -26,7 +35,7 @@ def test_update_vs_sb3_contrib(benchmark: BenchmarkFixture, shape: UpdateShape) 
     session = SideBySide(shape, device=str(bench_device()), threads=bench_threads())
     try:
         rounds = 1 if is_smoke(benchmark) else (5 if shape.envs * shape.steps > 1000 else 9)
-        benchmark.pedantic(session.round, rounds=rounds, iterations=1)
+        pedantic(benchmark, session.round, rounds=rounds)
     finally:
         session.close()
     summary = session.summary()

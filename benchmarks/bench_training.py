@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from benchmarks.common import bench_device, is_smoke, record, report
+from benchmarks.common import bench_device, is_smoke, median_seconds, pedantic, record, report
 from esper.simic.training import TrainingConfig, run_training
 
 pytestmark = pytest.mark.req("ISSUE.12.2")
@@ -28,14 +28,14 @@ def test_env_epochs_per_second_digits(benchmark: BenchmarkFixture, tmp_path: Pat
     def one_batch() -> dict[str, float]:
         return run_training(config, tmp_path / f"run{next(runs)}").seconds
 
-    seconds = benchmark.pedantic(one_batch, rounds=3, iterations=1, warmup_rounds=1)
+    seconds = pedantic(benchmark, one_batch, rounds=3, warmup_rounds=1)
     env_epochs = n_envs * EPOCHS
     record(benchmark, task="digits", envs=n_envs, epochs=EPOCHS, env_epochs=env_epochs)
     benchmark.extra_info["policy_share"] = seconds["policy"] / seconds["total"]
     benchmark.extra_info["ppo_update_share"] = seconds["ppo_update"] / seconds["total"]
     assert seconds["total"] > 0
     if not is_smoke(benchmark):
-        rate = env_epochs / benchmark.stats.stats.median
+        rate = env_epochs / median_seconds(benchmark)
         report(benchmark, "env_epochs_per_second", rate, f"training on digits, {n_envs} envs: {rate:.1f} env-epochs/s "
                f"(policy {seconds['policy'] / seconds['total']:.0%}, PPO update "
                f"{seconds['ppo_update'] / seconds['total']:.0%} of the wall time)")

@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import torch
 from pytest_benchmark.fixture import BenchmarkFixture
@@ -20,6 +21,8 @@ from esper.leyline import LifecycleOp
 from esper.simic.agent import PPOAgent, PPOConfig
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
 from esper.tamiyo.policy.features import get_feature_size
+
+T = TypeVar("T")
 
 OBS_DIM = get_feature_size(3)
 """Observation size of the default three-slot layout (77)."""
@@ -161,6 +164,19 @@ def report(benchmark: BenchmarkFixture, key: str, value: float, line: str) -> No
     benchmark.extra_info[key] = value
     if not benchmark.disabled:
         RATIOS.append(line)
+
+
+def pedantic(benchmark: BenchmarkFixture, fn: Callable[[], T], rounds: int, warmup_rounds: int = 0) -> T:
+    """``benchmark.pedantic`` (one call per round), typed."""
+    run = cast(Callable[..., T], benchmark.pedantic)
+    return run(fn, rounds=rounds, iterations=1, warmup_rounds=warmup_rounds)
+
+
+def median_seconds(benchmark: BenchmarkFixture) -> float:
+    """The median of the timed rounds (only after a timed, non-smoke run)."""
+    stats = benchmark.stats
+    assert stats is not None, "no timings: the benchmark was disabled"
+    return float(stats.stats.median)
 
 
 def is_smoke(benchmark: BenchmarkFixture) -> bool:

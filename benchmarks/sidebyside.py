@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import UPDATE_SHAPES, UpdateShape
 
@@ -47,7 +48,11 @@ def _esper_update(shape: UpdateShape, device: str) -> Callable[[], None]:
     agent = make_agent(shape, torch.device(device))
     buffer = filled_buffer(agent, shape.envs, shape.steps)
     rerun_update(agent, buffer)  # warm-up
-    return lambda: None if rerun_update(agent, buffer) is None else None
+
+    def update() -> None:
+        rerun_update(agent, buffer)
+
+    return update
 
 
 def _sb3_update(shape: UpdateShape, device: str) -> Callable[[], None]:
@@ -72,15 +77,20 @@ def _sb3_update(shape: UpdateShape, device: str) -> Callable[[], None]:
         def _obs(self) -> np.ndarray:
             return self._rng.standard_normal(OBS_DIM).astype(np.float32)
 
-        def reset(self, *, seed: int | None = None, options: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+        def reset(
+            self, *, seed: int | None = None, options: dict[str, Any] | None = None
+        ) -> tuple[np.ndarray, dict[str, Any]]:
             self._t = 0
             return self._obs(), {}
 
-        def step(self, action: np.ndarray):  # type: ignore[no-untyped-def]
+        def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
             self._t += 1
             return self._obs(), float(self._rng.standard_normal()), self._t >= self._length, False, {}
 
-    env = DummyVecEnv([lambda i=i: RandomEnv(shape.steps, i) for i in range(shape.envs)])
+    def env_factory(index: int) -> Callable[[], gym.Env[np.ndarray, np.ndarray]]:
+        return lambda: RandomEnv(shape.steps, index)
+
+    env = DummyVecEnv([env_factory(i) for i in range(shape.envs)])
     model = RecurrentPPO(
         "MlpLstmPolicy",
         env,

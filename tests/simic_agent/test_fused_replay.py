@@ -12,7 +12,7 @@ from esper.simic.agent.network import FactoredRecurrentActorCritic
 
 pytestmark = pytest.mark.req("ISSUE.12.1", "DEC.perf.1")
 
-TOL = {"atol": 1e-5, "rtol": 1e-5}
+ATOL = RTOL = 1e-5
 
 
 def _inputs(
@@ -49,7 +49,7 @@ def _evaluate(
     loss = values.square().mean() + h.sum() * 0.1 + c.sum() * 0.01
     for k, name in enumerate(HEAD_NAMES):
         loss = loss + (k + 1) * log_probs[name].mean() - (k + 2) * entropy[name].mean()
-    loss.backward()
+    torch.autograd.backward(loss)
     outputs = [values, h, c, *(log_probs[n] for n in HEAD_NAMES), *(entropy[n] for n in HEAD_NAMES)]
     grads = {name: p.grad.clone() for name, p in net.named_parameters() if p.grad is not None}
     assert h0.grad is not None and c0.grad is not None
@@ -61,11 +61,11 @@ def _assert_same(net: FactoredRecurrentActorCritic, inputs: tuple[object, ...], 
     ref_out, ref_grads = _evaluate(net, False, inputs, with_starts)
     out, grads = _evaluate(net, True, inputs, with_starts)
     for got, want in zip(out, ref_out, strict=True):
-        torch.testing.assert_close(got, want, **TOL)
+        torch.testing.assert_close(got, want, atol=ATOL, rtol=RTOL)
     assert set(grads) == set(ref_grads) == {name for name, _ in net.named_parameters()} | {"h0", "c0"}
     for name, want in ref_grads.items():
         assert torch.count_nonzero(grads[name]) > 0 or torch.count_nonzero(want) == 0, name
-        torch.testing.assert_close(grads[name], want, **TOL, msg=lambda m: f"grad of {name}: {m}")
+        torch.testing.assert_close(grads[name], want, atol=ATOL, rtol=RTOL, msg=lambda m: f"grad of {name}: {m}")
 
 
 @pytest.mark.parametrize("starts_p", [0.0, 0.15])
