@@ -47,7 +47,8 @@ def test_a_benchmark_records_sizes_threads_and_device(tmp_path: Path) -> None:
             "-p", "no:xdist", "-q", "--benchmark-enable", "--benchmark-max-time=0.05", "--benchmark-min-rounds=2",
             f"--benchmark-json={out}"]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          env={**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+                               "PYTHONPATH": str(ROOT)})  # no xdist worker variables: they disable the timing
     assert done.returncode == 0, done.stdout + done.stderr
     assert "observation + masks:" in done.stdout  # the end-of-run summary
     runs = json.loads(out.read_text())["benchmarks"]

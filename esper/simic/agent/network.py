@@ -2,7 +2,10 @@
 
 Architecture (design note §5): ``Linear(obs→hidden) + LayerNorm + ReLU → LSTMCell (unrolled over time) →
 LayerNorm →`` one head per action head (``Linear(hidden→64), ReLU, Linear(64→n)``) plus a value head.
-``nn.LSTMCell`` unrolled in Python keeps ``forward`` a single ``torch.compile`` graph (``nn.LSTM`` breaks it).
+``nn.LSTMCell`` unrolled in Python keeps ``forward``/``get_action`` (the acting path) a single ``torch.compile``
+graph (``nn.LSTM`` breaks it). The training path, eager ``evaluate_actions``, replays whole sequences with the fused
+LSTM kernel (``torch.lstm``) on the same cell's Parameters and evaluates all heads batched (DEC.perf.1, issue 12);
+``fused_replay = False`` or ``torch.compile`` select the unrolled cell, which gives the same values and gradients.
 
 Conventions:
 - ``obs`` is ``(B, D)`` (one step) or ``(B, T, D)`` (a sequence); outputs drop or keep the ``T`` axis to match.
