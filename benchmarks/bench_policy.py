@@ -92,7 +92,7 @@ def test_evaluate_actions_sequences(benchmark: BenchmarkFixture) -> None:
         finally:
             net.fused_replay = True
 
-    _, values, _, _ = benchmark(replay)
+    _, _, values = benchmark(replay)
     assert values.shape == (envs, steps)
     record(benchmark, envs=envs, steps=steps, obs_dim=OBS_DIM)
     fused_s, loop_s = paired_medians(replay, replay_cell_loop, rounds=1 if is_smoke(benchmark) else 21)

@@ -106,12 +106,12 @@ torch.testing.assert_close(out_c["value"], out_e["value"], atol=1e-4, rtol=1e-4)
 actions = {n: out_e[f"{n}_logits"].argmax(-1) for n in HEAD_NAMES}
 start = time.perf_counter()
 compiled_eval = torch.compile(net.evaluate_actions, fullgraph=True)
-lp_c, v_c, ent_c, _ = compiled_eval(obs, actions, None, masks, None, check_values=False)
+lp_c, ent_c, v_c = compiled_eval(obs, actions, None, masks, None, check_values=False)  # LSTMCell path
 loss = v_c.sum() + sum(lp_c[n].sum() + ent_c[n].sum() for n in HEAD_NAMES)
 torch.autograd.backward(loss)
 results["compile_evaluate_with_backward_s"] = time.perf_counter() - start
 assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
-lp_e, _, _, _ = net.evaluate_actions(obs, actions, None, masks)
+lp_e, _, _ = net.evaluate_actions(obs, actions, None, masks)  # eager: fused replay (DEC.perf.1)
 for name in HEAD_NAMES:
     torch.testing.assert_close(lp_c[name], lp_e[name], atol=1e-4, rtol=1e-4)
 

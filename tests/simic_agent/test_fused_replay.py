@@ -42,9 +42,10 @@ def _evaluate(
     net.fused_replay = fused
     net.zero_grad(set_to_none=True)
     h0, c0 = (part.clone().requires_grad_(True) for part in hidden)
-    log_probs, values, entropy, (h, c) = net.evaluate_actions(
-        obs, actions, (h0, c0), masks, starts if with_starts else None
-    )
+    episode_starts = starts if with_starts else None
+    log_probs, entropy, values = net.evaluate_actions(obs, actions, (h0, c0), masks, episode_starts)
+    # The state after the last step (not returned by evaluate_actions, DEC.api.1) from the same replay path.
+    _, (h, c), _ = net._trunk(obs, (h0, c0), masks, episode_starts, True, fused=fused)
     # A loss touching every output (weights differ per head so a swapped head would show).
     loss = values.square().mean() + h.sum() * 0.1 + c.sum() * 0.01
     for k, name in enumerate(HEAD_NAMES):
