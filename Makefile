@@ -24,7 +24,7 @@ spec-report: setup
 
 ## Main job: train Tamiyo (PPO) on the default task, run baselines, write the report.
 train: setup
-	$(PY) -m esper demo --out runs/demo
+	$(PY) -m esper demo --out runs/demo --overwrite
 
 BENCH := $(PY) -m pytest benchmarks --benchmark-enable --benchmark-storage=file://benchmarks/history -p no:xdist -q
 

@@ -43,6 +43,8 @@ from esper.simic.agent.checkpoint import (
     CheckpointIncompatibleError,
     PolicyLayout,
     Primitive,
+    check_finite,
+    check_optimizer_state,
     load_checkpoint,
     save_checkpoint,
 )
@@ -459,6 +461,9 @@ class PPOAgent:
             config = PPOConfig.from_dict(ckpt.config)
         except (TypeError, ValueError) as exc:
             raise CheckpointFormatError(f"{ckpt.path}: invalid PPO config: {exc}") from exc
+        check_finite(f"{ckpt.path}", [(f"network weight {k!r}", v) for k, v in ckpt.network.items()])
+        check_finite(f"{ckpt.path}", [(f"normaliser {k!r}", v) for k, v in (ckpt.normalizer or {}).items()])
+        check_optimizer_state(f"{ckpt.path}", ckpt.optimizer, [p for g in self.optimizer.param_groups for p in g["params"]])
         try:
             self.network.load_state_dict(ckpt.network)
         except RuntimeError as exc:
