@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 TEMP_SUFFIX = ".tmp"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+"""Mode of written files: what ``open(path, "w")`` would give (``mkstemp`` alone makes them private, 0600)."""
 
 
 def temp_prefix(target: Path) -> str:
@@ -33,6 +37,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         raise IsADirectoryError(21, "is a directory, expected a file path", str(target))
     fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
