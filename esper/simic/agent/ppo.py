@@ -49,6 +49,7 @@ from esper.simic.agent.checkpoint import (
     save_checkpoint,
 )
 from esper.simic.agent.distributions import check_actions, check_mask_rows
+from esper.simic.devices import check_available_device
 from esper.simic.agent.network import FactoredRecurrentActorCritic, Hidden
 from esper.simic.agent.normalizer import RunningMeanStd
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
@@ -484,6 +485,7 @@ class PPOAgent:
         cls, path: str | os.PathLike[str], device: str | torch.device = "cpu"
     ) -> tuple[PPOAgent, dict[str, Primitive]]:
         """Build an agent with the checkpoint's layout and config and load it; returns ``(agent, extra)``."""
+        device = check_available_device("device", device)
         ckpt = load_checkpoint(path, map_location=device)
         layout = ckpt.layout
         try:
