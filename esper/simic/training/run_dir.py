@@ -106,6 +106,9 @@ class RunDir:
                     f"{self.root} already holds a run ({', '.join(p.name for p in existing)}); "
                     "pass --resume (resume=True) to continue it or --overwrite (overwrite=True) to replace it"
                 )
+            for path in existing:  # check all first: never leave a half-deleted run behind
+                if path.is_dir():
+                    raise IsADirectoryError(21, "is a directory, expected a run file; remove it by hand", str(path))
             for path in existing:
                 path.unlink()
             config.write(self.config_path)
