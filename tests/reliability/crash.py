@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from esper.nissa.events import event_to_json
 
 KILLED = 77
 """Exit status of a child that reached its kill point."""
+CHILD_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +98,15 @@ def run_killed(point: WritePoint, job: Callable[[], object]) -> int:
             code = 3
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+    deadline = time.monotonic() + CHILD_TIMEOUT_S
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)  # a child stuck on a lock inherited from another thread: fail, don't hang
+    os.waitpid(pid, 0)
+    raise TimeoutError(f"the child killed at {point} did not finish within {CHILD_TIMEOUT_S} s")
 
 
 def comparable_events(run_dir: Path) -> list[dict[str, object]]:

@@ -24,7 +24,8 @@ PPO = TrainingConfig(
 )
 HEURISTIC = TrainingConfig(policy="heuristic", episodes=2, n_envs=1, max_epochs=2, n_minibatches=1, seed=5)
 
-# (config, write point, what resume must find): every write site of a 2-batch run, in write order.
+# (config, write point): every write site of a 2-batch run, in write order; RESUMED rows kill the resume itself
+# (after one finished batch): its rewrite of config.json and progress.json and its checkpoint_loaded event.
 MATRIX: list[tuple[TrainingConfig, WritePoint]] = [
     (PPO, WritePoint("config.json", 1, "torn")),
     (PPO, WritePoint("config.json", 1, "before")),
@@ -43,6 +44,12 @@ MATRIX: list[tuple[TrainingConfig, WritePoint]] = [
     (HEURISTIC, WritePoint("progress.json", 1, "before")),
     (HEURISTIC, WritePoint("progress.json", 1, "after")),
 ]
+RESUMED: list[tuple[TrainingConfig, WritePoint]] = [
+    (PPO, WritePoint("config.json", 1, "after")),
+    (PPO, WritePoint("progress.json", 1, "before")),
+    (PPO, WritePoint("checkpoint_loaded", 1, "torn")),
+]
+ROWS = [(c, p, False) for c, p in MATRIX] + [(c, p, True) for c, p in RESUMED]
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +76,17 @@ def _assert_same_checkpoint(got: Path, want: Path) -> None:
 
 
 @pytest.mark.req("ISSUE.13.1", "ISSUE.13.2", "ISSUE.13.20", "DEC.reliability.1", "DEC.reliability.2")
-@pytest.mark.parametrize(("config", "point"), MATRIX, ids=[f"{c.policy}-{p}" for c, p in MATRIX])
+@pytest.mark.parametrize(
+    ("config", "point", "in_resume"), ROWS, ids=[f"{c.policy}-{'resume-' if r else ''}{p}" for c, p, r in ROWS]
+)
 def test_kill_at_write_point_then_resume_equals_uninterrupted(
-    config: TrainingConfig, point: WritePoint, reference: dict[str, Path], tmp_path: Path
+    config: TrainingConfig, point: WritePoint, in_resume: bool, reference: dict[str, Path], tmp_path: Path
 ) -> None:
     run = tmp_path / "run"
-    assert run_killed(point, lambda: run_training(config, run)) == KILLED, f"never reached {point}"
+    if in_resume:
+        run_training(config, run, stop_after_batches=1)
+    job = (lambda: run_training(config, run, resume=True)) if in_resume else (lambda: run_training(config, run))
+    assert run_killed(point, job) == KILLED, f"never reached {point}"
     if (run / "config.json").exists():
         run_training(config, run, resume=True)
     else:  # killed before the run existed: resume says so, a fresh start works (and cleans the temp file)
