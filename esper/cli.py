@@ -112,7 +112,6 @@ def _plain_warnings() -> Iterator[None]:
         print(f"esper: warning: {message}", file=sys.stderr)
 
     with warnings.catch_warnings():
-        warnings.simplefilter("default")
         warnings.showwarning = show
         yield
 

@@ -30,7 +30,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     """Call ``write(handle)`` on a temp file next to ``path``, fsync it and rename it over ``path``.
 
     The temp file is removed when ``write``, the fsync or the rename raises (the error propagates: an
-    ``OSError`` such as ``ENOSPC`` stays an ``OSError``). Returns ``Path(path)``.
+    ``OSError`` such as ``ENOSPC`` stays an ``OSError``, given ``path`` as its filename when it named none).
+    Returns ``Path(path)``.
     """
     target = Path(path)
     if target.is_dir():
@@ -43,6 +44,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:  # e.g. ENOSPC from write(): say which file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)

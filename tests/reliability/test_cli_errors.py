@@ -67,7 +67,7 @@ def test_full_disk_while_writing_the_checkpoint(tmp_path: Path, capsys: pytest.C
 
     monkeypatch.setattr(checkpoint.torch, "save", full)
     run = tmp_path / "run"
-    _fails(["train", "ppo", "--out", str(run), *TINY], capsys, "No space left on device")
+    _fails(["train", "ppo", "--out", str(run), *TINY], capsys, f"{run / 'checkpoint.pt'}: No space left on device")
     assert sorted(p.name for p in run.iterdir()) == ["config.json", "telemetry.jsonl"]  # no temp file, no checkpoint
 
 
