@@ -9,6 +9,7 @@ but its timestamp, and no temp file left behind.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,9 @@ RESUMED: list[tuple[TrainingConfig, WritePoint]] = [
     (PPO, WritePoint("checkpoint_loaded", 1, "torn")),
 ]
 ROWS = [(c, p, False) for c, p in MATRIX] + [(c, p, True) for c, p in RESUMED]
+
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kills use os.fork and /proc (Linux)")
 
 
 @pytest.fixture(scope="module")
