@@ -33,9 +33,11 @@ class StudyConfig:
     data_dir: str | None = None
     reward_mode: str = "growth"
     hidden_dim: int = 128
+    threads: int = 1
+    """torch intra-op CPU threads of every run (``TrainingConfig.threads``)."""
 
     def __post_init__(self) -> None:
-        for name in ("train_seeds", "train_episodes", "eval_episodes", "n_envs", "max_epochs", "hidden_dim"):
+        for name in ("train_seeds", "train_episodes", "eval_episodes", "n_envs", "max_epochs", "hidden_dim", "threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -61,6 +63,7 @@ class StudyConfig:
             reward_mode=self.reward_mode,
             hidden_dim=self.hidden_dim,
             n_minibatches=min(2, self.n_envs),
+            threads=self.threads,
         )
 
     def evaluation(self, policy: str, *, mode: str | None = None, checkpoint: Path | None = None) -> TrainingConfig:
