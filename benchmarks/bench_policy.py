@@ -30,7 +30,10 @@ def _filled_buffer(agent: PPOAgent) -> TamiyoRolloutBuffer:
         actions, log_probs, values, new_hidden = agent.get_action(obs, hidden, masks)
         done = torch.full((ENVS,), t == STEPS - 1)
         rewards = (actions["op"] == LifecycleOp.GERMINATE).float()
-        buffer.add_batch(obs, actions, log_probs, masks, values, rewards, done, torch.zeros_like(done), hidden)
+        buffer.add_batch(
+            obs=obs, actions=actions, log_probs=log_probs, masks=masks, values=values, rewards=rewards,
+            dones=done, truncated=torch.zeros_like(done), hidden=hidden,
+        )
         hidden = new_hidden
     buffer.finish(torch.zeros(ENVS))
     return buffer

@@ -80,7 +80,7 @@ def test_buffer_conventions() -> None:
     assert batch["valid"].tolist() == [[True, True], [True, False]]
     assert all(bool(batch[f"{name}_masks"][1, 1].all()) for name in HEAD_NAMES)  # padding is all-valid
     with pytest.raises(ValueError, match="add_batch needs equal step counts"):
-        buffer.add_batch(*([None] * 9))  # type: ignore[arg-type]
+        buffer.add_batch(**dict.fromkeys(("obs", "actions", "log_probs", "masks", "values", "rewards", "dones", "truncated", "hidden")))  # type: ignore[arg-type]
     buffer.finish(torch.tensor([0.0, 0.0]))
     buffer.compute_gae(gamma=1.0, gae_lambda=1.0)
     assert buffer.advantages[0, :2].tolist() == [2.0, 1.0]  # no bootstrap of 50 on the terminal step

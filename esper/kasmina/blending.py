@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from esper.leyline import BLEND_ALGORITHM_IDS, check_topology
-from esper.kasmina.task_config import check_positive_int
+from esper.leyline.validation import check_int
 
 #: Steepness of the sigmoid ramp (alpha rises from ~0 to ~1 over the middle of the ramp).
 SIGMOID_STEEPNESS = 12.0
@@ -48,7 +48,7 @@ def ramp_alpha(algorithm_id: str, progress: float) -> float:
 
 def alpha_at_step(algorithm_id: str, step: int, total_steps: int) -> float:
     """Alpha after ``step`` of ``total_steps`` ramp steps (``step >= total_steps`` gives exactly 1.0)."""
-    check_positive_int("total_steps", total_steps)
+    check_int("total_steps", total_steps, low=1)
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise ValueError(f"step must be an int >= 0, got {step!r}")
     return ramp_alpha(algorithm_id, step / total_steps)
@@ -74,7 +74,7 @@ class BlendGate(nn.Module):
 
     def __init__(self, channels: int, topology: str = "cnn", device: str | torch.device = "cpu") -> None:
         super().__init__()
-        check_positive_int("channels", channels)
+        check_int("channels", channels, low=1)
         self.topology = check_topology(topology)
         self.proj = nn.Linear(channels, 1, device=device)
         nn.init.zeros_(self.proj.weight)

@@ -20,7 +20,8 @@ from esper.kasmina.blueprints import blueprint_names, create_blueprint
 from esper.kasmina.gates import GateResult, QualityGates
 from esper.kasmina.metrics import SeedMetrics
 from esper.kasmina.state import SeedState
-from esper.kasmina.task_config import TaskConfig, check_positive_int, probation_timeout_epochs
+from esper.kasmina.task_config import TaskConfig, probation_timeout_epochs
+from esper.leyline.validation import check_int
 from esper.kasmina.straight_through import proximal_straight_through
 from esper.kasmina.typed import run
 from esper.leyline import (
@@ -95,7 +96,7 @@ class SeedSlot(nn.Module):
         super().__init__()
         if not isinstance(slot_id, str) or not slot_id:
             raise ValueError(f"slot_id must be a non-empty str, got {slot_id!r}")
-        check_positive_int("channels", channels)
+        check_int("channels", channels, low=1)
         if task_config is not None and not isinstance(task_config, TaskConfig):
             raise TypeError(f"task_config must be a TaskConfig or None, got {type(task_config).__name__}")
         resolved = topology if topology is not None else (task_config.topology if task_config else "cnn")
@@ -188,7 +189,7 @@ class SeedSlot(nn.Module):
         if host_module is not None and not isinstance(host_module, nn.Module):
             raise TypeError(f"host_module must be an nn.Module or None, got {type(host_module).__name__}")
         algorithm = check_blend_algorithm(blend_algorithm_id)
-        tempo = check_positive_int("blend_tempo_epochs", blend_tempo_epochs)
+        tempo = check_int("blend_tempo_epochs", blend_tempo_epochs, low=1)
         g0 = self._record_gate(self.gates.g0(self.state, blueprint_id, self.topology, blueprint_names(self.topology)))
         if not g0.passed:
             raise ValueError(f"cannot germinate in slot {self.slot_id!r}: " + "; ".join(g0.reasons))
@@ -267,7 +268,7 @@ class SeedSlot(nn.Module):
 
     def start_blending(self, total_steps: int) -> None:
         """Start the alpha ramp: ``total_steps`` epochs from alpha 0 to exactly 1 (stage must be BLENDING)."""
-        check_positive_int("total_steps", total_steps)
+        check_int("total_steps", total_steps, low=1)
         state = self.state
         if state is None or state.stage != SeedStage.BLENDING:
             raise ValueError(f"start_blending needs a seed in stage BLENDING; slot {self.slot_id!r} is {self.stage.name}")

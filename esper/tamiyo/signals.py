@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from esper.leyline import NUM_SLOTS
 from esper.leyline.defaults import DEFAULT_MAX_EPOCHS
-from esper.tamiyo._validation import check_int
+from esper.leyline.validation import check_int
 
 HISTORY_LENGTH = 5
 """Number of recent validation losses / accuracies kept in the signals."""
@@ -73,7 +73,7 @@ class SignalTracker:
     """
 
     def __init__(self, max_epochs: int = DEFAULT_MAX_EPOCHS) -> None:
-        self.max_epochs = check_int("max_epochs", max_epochs, 1)
+        self.max_epochs = check_int("max_epochs", max_epochs, low=1)
         self._loss_history: deque[float] = deque(maxlen=HISTORY_LENGTH)
         self._accuracy_history: deque[float] = deque(maxlen=HISTORY_LENGTH)
         self.reset()
@@ -121,11 +121,11 @@ class SignalTracker:
 
         ``global_step`` defaults to the number of updates since :meth:`reset`.
         """
-        check_int("epoch", epoch, 0)
-        check_int("total_params", total_params, 0)
-        check_int("host_params", host_params, 0)
-        check_int("num_slots", num_slots, 1)
-        check_int("occupied_slots", occupied_slots, 0)
+        check_int("epoch", epoch, low=0)
+        check_int("total_params", total_params, low=0)
+        check_int("host_params", host_params, low=0)
+        check_int("num_slots", num_slots, low=1)
+        check_int("occupied_slots", occupied_slots, low=0)
         if occupied_slots > num_slots:
             raise ValueError(f"occupied_slots must be in [0, num_slots={num_slots}], got {occupied_slots}")
         train_loss = _check_float("train_loss", train_loss)
@@ -133,7 +133,7 @@ class SignalTracker:
         train_accuracy = _check_float("train_accuracy", train_accuracy)
         val_accuracy = _check_float("val_accuracy", val_accuracy)
         self._updates += 1
-        step = self._updates if global_step is None else check_int("global_step", global_step, 0)
+        step = self._updates if global_step is None else check_int("global_step", global_step, low=0)
 
         loss_delta = 0.0 if self._prev_val_loss is None else self._prev_val_loss - val_loss
         acc_delta = 0.0 if self._prev_val_accuracy is None else val_accuracy - self._prev_val_accuracy

@@ -34,7 +34,7 @@ from esper.leyline import (
     check_topology,
 )
 from esper.leyline.defaults import DEFAULT_MAX_SEEDS
-from esper.tamiyo._validation import check_int, is_sequence
+from esper.leyline.validation import check_int, is_sequence
 
 SlotStates = Sequence[SeedStateReport | None]
 
@@ -144,7 +144,7 @@ def compute_op_mask(
     """``(NUM_OPS,)``: WAIT always; GERMINATE/CULL/FOSSILIZE when some enabled slot allows it."""
     num_slots = len(_check_slot_states(slot_states))
     enabled = resolve_enabled_slots(num_slots, enabled_slots)
-    row = _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, 0), check_int("max_seeds", max_seeds, 0))
+    row = _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, low=0), check_int("max_seeds", max_seeds, low=0))
     return _tensor(row, device)
 
 
@@ -162,7 +162,7 @@ def _mask_rows(
         "blueprint": _blueprint_row(topology),
         "blend": [True] * NUM_BLENDS,
         "tempo": [True] * NUM_TEMPO,
-        "op": _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, 0), check_int("max_seeds", max_seeds, 0)),
+        "op": _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, low=0), check_int("max_seeds", max_seeds, low=0)),
     }
     return {name: rows[name] for name in HEAD_NAMES}
 

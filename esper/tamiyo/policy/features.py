@@ -16,7 +16,7 @@ import torch
 
 from esper.leyline import NUM_BLUEPRINTS, NUM_SLOTS, BlueprintAction, SeedStage, SeedStateReport, is_active
 from esper.leyline.defaults import TEMPO_FEATURE_SCALE
-from esper.tamiyo._validation import check_int, is_sequence
+from esper.leyline.validation import check_int, is_sequence
 from esper.tamiyo.signals import HISTORY_LENGTH, TrainingSignals
 
 SLOT_FEATURE_SIZE = 18
@@ -150,7 +150,7 @@ assert len(SLOT_FEATURES) == SLOT_FEATURE_SIZE == 5 + NUM_BLUEPRINTS
 
 
 def _check_num_slots(num_slots: int) -> int:
-    return check_int("num_slots", num_slots, 1)
+    return check_int("num_slots", num_slots, low=1)
 
 
 def get_feature_size(num_slots: int = NUM_SLOTS) -> int:
