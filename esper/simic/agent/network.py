@@ -22,6 +22,7 @@ from torch import nn
 
 from esper.leyline import HEAD_NAMES, NUM_BLUEPRINTS, NUM_TEMPO
 from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM
+from esper.leyline.validation import check_int
 from esper.simic.agent.distributions import (
     apply_mask,
     check_actions,
@@ -51,8 +52,7 @@ class _ForwardOutput(TypedDict):
 
 
 def _check_dim(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    check_int(name, value, low=1)
     return value
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import torch
 
+from esper.leyline.validation import check_int
+
 DEFAULT_OBS_CLIP = 10.0
 """Normalised observations are clipped to ``[-clip, clip]``."""
 
@@ -16,8 +18,7 @@ class RunningMeanStd:
     def __init__(
         self, dim: int, epsilon: float = 1e-4, clip: float = DEFAULT_OBS_CLIP, device: str | torch.device = "cpu"
     ) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ValueError(f"dim must be an int >= 1, got {dim!r}")
+        check_int("dim", dim, low=1)
         if not epsilon > 0.0:
             raise ValueError(f"epsilon must be > 0, got {epsilon!r}")
         if not clip > 0.0:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from esper.data import task_names
 from esper.leyline import TempoAction
 from esper.leyline.defaults import DEFAULT_MAX_EPOCHS, DEFAULT_MAX_SEEDS, DEFAULT_N_ENVS
+from esper.leyline.validation import (
+    MAX_COUNT,
+    check_bool,
+    check_device,
+    check_float,
+    check_int,
+    check_str,
+    dataclass_from_dict,
+)
+from esper.simic.agent.ppo import MAX_LR
+from esper.simic.rewards.config import REWARD_MODES
 
 PolicyName = Literal["ppo", "heuristic", "baseline"]
 POLICIES: tuple[str, ...] = get_args(PolicyName)
@@ -50,18 +62,30 @@ class TrainingConfig:
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy {self.policy!r} is unknown; valid: {list(POLICIES)}")
+        # Every field is validated (issue 13): wrong type -> TypeError, wrong value -> ValueError.
+        check_str("policy", self.policy, POLICIES)
+        check_str("task", self.task, task_names())
         for name in ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            check_int(name, getattr(self, name), low=1, high=MAX_COUNT)
+        check_int("hidden_dim", self.hidden_dim, low=1, high=MAX_COUNT)
+        check_int("seed", self.seed, low=0, high=MAX_COUNT)
         if self.n_minibatches > self.n_envs:
             raise ValueError(f"n_minibatches ({self.n_minibatches}) must be <= n_envs ({self.n_envs}): minibatches are env sequences")
-        if self.force_tempo is not None and self.force_tempo not in TempoAction.__members__:
-            raise ValueError(f"force_tempo {self.force_tempo!r} is unknown; valid: {list(TempoAction.__members__)} or None")
-        if self.lr <= 0 or self.entropy_coef < 0:
-            raise ValueError(f"lr must be > 0 and entropy_coef >= 0, got lr={self.lr}, entropy_coef={self.entropy_coef}")
+        check_str("device", self.device)
+        check_device("device", self.device)
+        if self.data_dir is not None:
+            check_str("data_dir", self.data_dir)
+        if self.force_tempo is not None:
+            check_str("force_tempo", self.force_tempo, list(TempoAction.__members__))
+        check_str("reward_mode", self.reward_mode, REWARD_MODES)
+        object.__setattr__(self, "lr", check_float("lr", self.lr, low=0.0, low_open=True, high=MAX_LR))
+        object.__setattr__(self, "entropy_coef", check_float("entropy_coef", self.entropy_coef, low=0.0))
+        check_bool("tensorboard", self.tensorboard)
+        if not isinstance(self.tags, dict):
+            raise TypeError(f"tags must be a dict of str to str, got {type(self.tags).__name__}")
+        for key, value in self.tags.items():
+            check_str("tags key", key)
+            check_str(f"tags[{key!r}]", value)
 
     @property
     def batches(self) -> int:
@@ -83,8 +107,7 @@ class TrainingConfig:
         data = json.loads(path.read_text())
         if not isinstance(data, dict):
             raise ValueError(f"{path}: config must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown config fields {unknown}; valid: {sorted(known)}")
-        return cls(**data)
+        try:
+            return dataclass_from_dict(cls, data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from exc
