@@ -86,11 +86,12 @@ def check_float(
     high_open: bool = False,
     finite: bool = True,
 ) -> float:
-    """Return ``value`` as a ``float`` if it is a real number within the bounds (finite unless ``finite=False``).
+    """Return ``value`` as a ``float`` if it is a real number within the bounds.
 
-    ``low_open``/``high_open`` make a bound exclusive. Raises ``TypeError`` for a non-number (``bool`` and ``str``
-    included) and ``ValueError`` for NaN, an infinity (when ``finite``), an out-of-range value or an int too large
-    to be a float.
+    ``finite=True`` (the default) refuses NaN and infinities; ``finite=False`` lets them through (for raw values
+    that may legitimately diverge, e.g. a loss; NaN passes the bounds). ``low_open``/``high_open`` make a bound
+    exclusive. Raises ``TypeError`` for a non-number (``bool`` and ``str`` included) and ``ValueError`` for a
+    non-finite value (when ``finite``), an out-of-range value or an int too large to be a float.
     """
     bounds = _bounds(low, high, low_open, high_open)
     allowed = ("a finite float" if finite else "a float") + (f" {bounds}" if bounds else "")
@@ -100,7 +101,7 @@ def check_float(
         result = float(value)
     except OverflowError:
         raise ValueError(f"{name} must be {allowed}, got an int too large for a float") from None
-    if math.isnan(result) or (finite and math.isinf(result)):
+    if finite and not math.isfinite(result):
         raise ValueError(f"{name} must be {allowed}, got {result}")
     too_low = low is not None and (result <= low if low_open else result < low)
     too_high = high is not None and (result >= high if high_open else result > high)
@@ -209,16 +210,31 @@ def same_device(a: torch.device, b: torch.device) -> bool:
     return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
 
 
-def check_device(name: str, value: object) -> torch.device:
-    """Return ``torch.device(value)`` for a ``str``/``torch.device``; an unknown device string raises ``ValueError``."""
+def check_device(name: str, value: object, *, available: bool = False) -> torch.device:
+    """``torch.device(value)`` for a ``str``/``torch.device``.
+
+    A non-str raises ``TypeError``; a string torch cannot parse (``"bogus"``) raises ``ValueError``. With
+    ``available=True`` a CUDA/MPS device this machine does not have also raises ``ValueError`` naming it.
+    """
     if isinstance(value, torch.device):
-        return value
-    if not isinstance(value, str):
+        device = value
+    elif isinstance(value, str):
+        try:
+            device = torch.device(value)
+        except RuntimeError:
+            raise ValueError(f"{name} must name a torch device (e.g. 'cpu', 'cuda', 'cuda:0'), got {value!r}") from None
+    else:
         raise TypeError(f"{name} must be a str or torch.device (e.g. 'cpu', 'cuda:0'), got {type(value).__name__}")
-    try:
-        return torch.device(value)
-    except RuntimeError as exc:
-        raise ValueError(f"{name} must name a torch device (e.g. 'cpu', 'cuda:0'), got {value!r}: {exc}") from None
+    if available:
+        if device.type == "cuda":
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if count == 0 or (device.index is not None and device.index >= count):
+                raise ValueError(f"{name} {str(device)!r} is not available on this machine ({count} CUDA device(s))")
+        elif device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"{name} {str(device)!r} is not available on this machine (no MPS)")
+        elif device.type not in ("cpu", "cuda", "mps", "meta"):
+            raise ValueError(f"{name} {str(device)!r} is not supported; use 'cpu', 'cuda[:i]' or 'mps'")
+    return device
 
 
 # --- from_dict side ----------------------------------------------------------------------------------------
