@@ -21,7 +21,7 @@ from esper.kasmina.gates import GateResult, QualityGates
 from esper.kasmina.metrics import SeedMetrics
 from esper.kasmina.state import SeedState
 from esper.kasmina.task_config import TaskConfig, probation_timeout_epochs
-from esper.leyline.validation import MAX_COUNT, check_int, check_str
+from esper.leyline.validation import MAX_COUNT, check_device, check_int, check_str
 from esper.kasmina.straight_through import proximal_straight_through
 from esper.kasmina.typed import run
 from esper.leyline import (
@@ -96,9 +96,12 @@ class SeedSlot(nn.Module):
         gates: QualityGates | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(slot_id, str) or not slot_id:
-            raise ValueError(f"slot_id must be a non-empty str, got {slot_id!r}")
-        check_int("channels", channels, low=1)
+        if not check_str("slot_id", slot_id):
+            raise ValueError("slot_id must be a non-empty str, got ''")
+        check_int("channels", channels, low=1, high=MAX_COUNT)
+        device = check_device("device", device, available=True)
+        if gates is not None and not isinstance(gates, QualityGates):
+            raise TypeError(f"gates must be a QualityGates or None, got {type(gates).__name__}")
         if task_config is not None and not isinstance(task_config, TaskConfig):
             raise TypeError(f"task_config must be a TaskConfig or None, got {type(task_config).__name__}")
         resolved = topology if topology is not None else (task_config.topology if task_config else "cnn")

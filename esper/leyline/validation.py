@@ -125,10 +125,10 @@ def check_bool(name: str, value: object) -> bool:
 def check_str(name: str, value: object, allowed: Collection[str] | None = None) -> str:
     """Return ``value`` if it is a ``str`` (and one of ``allowed`` when given); matching is exact."""
     if not isinstance(value, str):
-        what = f"one of {sorted(allowed)}" if allowed is not None else "a str"
+        what = f"a str, one of {list(allowed)}" if allowed is not None else "a str"
         raise TypeError(f"{name} must be {what}, got {type(value).__name__} {_short(value)}")
     if allowed is not None and value not in allowed:
-        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {_short(value)}")
+        raise ValueError(f"{name} {_short(value)} is unknown; valid: {list(allowed)}")
     return value
 
 
@@ -196,7 +196,7 @@ def check_tensor(
     if shape is not None:
         got = tuple(value.shape)
         if len(got) != len(shape) or any(w is not None and w != g for w, g in zip(shape, got)):
-            want_shape = tuple("*" if w is None else w for w in shape)
+            want_shape = "(" + ", ".join("*" if w is None else str(w) for w in shape) + ("," if len(shape) == 1 else "") + ")"
             raise ValueError(f"{name} must have shape {want_shape}, got {got}")
     if device is not None and not same_device(value.device, device):
         raise ValueError(f"{name} must be on {device}, got {value.device}")

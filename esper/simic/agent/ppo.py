@@ -67,6 +67,10 @@ MAX_LR = 1.0
 MIN_ADAM_EPS = float(torch.finfo(torch.float32).tiny)
 """Smallest accepted Adam epsilon: the smallest normal float32 (a smaller eps rounds to 0 in float32 parameters)."""
 
+DEGENERATE_RELATIVE_SPREAD = 1.0e-5
+"""A spread (standard deviation) below this fraction of the values' magnitude is rounding noise (~100 float32
+ulps): explained variance then reports 0.0 and normalised advantages are 0 (issue 13 item 5)."""
+
 KL_STOP_FACTOR = 1.5
 """The update stops before a step whose minibatch approx KL exceeds ``KL_STOP_FACTOR * target_kl``."""
 
@@ -153,6 +157,13 @@ class PPOConfig:
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
     return torch.where(mask, values, torch.zeros_like(values)).sum() / count
+
+
+def _degenerate(variance: torch.Tensor, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """True when ``variance`` of ``values[mask]`` is rounding noise: ``std <= DEGENERATE_RELATIVE_SPREAD *
+    max|values|`` (also when there are no values). No host sync."""
+    scale = torch.where(mask, values.abs(), torch.zeros_like(values)).amax() if values.numel() else values.new_zeros(())
+    return variance.sqrt() <= DEGENERATE_RELATIVE_SPREAD * scale
 
 
 def _grad_norm(params: list[nn.Parameter]) -> torch.Tensor:
@@ -320,7 +331,7 @@ class PPOAgent:
         """Run PPO on a finished buffer (GAE with this config's gamma/lambda); returns float metrics.
 
         Metrics: ``policy_loss``, ``value_loss``, ``loss``, ``entropy_<head>``, ``approx_kl``, ``clip_fraction``
-        (means over evaluated minibatches), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
+        (means over evaluated minibatches; ``clip_fraction`` is 0.0 when no step is causally relevant), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
         ``explained_variance``, ``updates_applied``, ``updates_skipped`` (non-finite loss/gradient, or a step that
         made a parameter non-finite and was reverted),
         ``early_stopped`` (1.0 if the KL guard fired), ``epochs_completed``, ``n_minibatches``.
@@ -336,8 +347,11 @@ class PPOAgent:
         if cfg.normalize_advantages:
             adv = data["advantages"]
             mean = _masked_mean(adv, valid, count)
-            var = _masked_mean((adv - mean).square(), valid, count)
-            data["advantages"] = torch.where(valid, (adv - mean) / (var.sqrt() + 1e-8), torch.zeros_like(adv))
+            std = _masked_mean((adv - mean).square(), valid, count).sqrt()
+            # Degenerate spread (all advantages equal up to rounding): report 0, not noise / 1e-8 (issue 13).
+            spread = ~_degenerate(std.square(), adv, valid)
+            normalized = torch.where(spread, (adv - mean) / (std + 1e-8), torch.zeros_like(adv))
+            data["advantages"] = torch.where(valid, normalized, torch.zeros_like(adv))
         explained_variance = self._explained_variance(data["returns"], data["values"], valid, count)
 
         params = list(self.network.parameters())
@@ -424,13 +438,18 @@ class PPOAgent:
     def _explained_variance(
         returns: torch.Tensor, values: torch.Tensor, valid: torch.Tensor, count: torch.Tensor
     ) -> torch.Tensor:
-        """``1 - Var(returns - values) / Var(returns)`` over valid steps (0 when returns are constant)."""
+        """``1 - Var(returns - values) / Var(returns)`` over valid steps.
+
+        Documented degenerate value: 0.0 when the returns are constant up to rounding (``Var(returns)`` below
+        ``(DEGENERATE_RELATIVE_SPREAD * max|returns|)**2``), instead of rounding noise divided by a tiny variance.
+        """
         ret_mean = _masked_mean(returns, valid, count)
         var_ret = _masked_mean((returns - ret_mean).square(), valid, count)
         resid = returns - values
         resid_mean = _masked_mean(resid, valid, count)
         var_resid = _masked_mean((resid - resid_mean).square(), valid, count)
-        return torch.where(var_ret > 0, 1.0 - var_resid / var_ret.clamp_min(1e-12), torch.zeros_like(var_ret))
+        spread = ~_degenerate(var_ret, returns, valid)
+        return torch.where(spread, 1.0 - var_resid / var_ret.clamp_min(1e-30), torch.zeros_like(var_ret))
 
     # --- checkpoints -------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], extra: Mapping[str, object] | None = None) -> Path:
@@ -493,4 +512,4 @@ class PPOAgent:
         return agent, agent.load(path)
 
 
-__all__ = ["KL_STOP_FACTOR", "PPOAgent", "PPOConfig", "default_entropy_coef_per_head"]
+__all__ = ["DEGENERATE_RELATIVE_SPREAD", "KL_STOP_FACTOR", "MAX_LR", "MIN_ADAM_EPS", "PPOAgent", "PPOConfig", "default_entropy_coef_per_head"]
