@@ -100,7 +100,7 @@ class QualityGates:
             f"slot is occupied by seed {occupant.seed_id!r} in stage {occupant.stage.name}")
         known = blueprint_id in valid_blueprints
         bp_text = (f"blueprint {blueprint_id!r} is available for topology {topology!r}" if known else
-                   f"blueprint {blueprint_id!r} is unknown for topology {topology!r}; valid: {list(valid_blueprints)}")
+                   f"blueprint_id {blueprint_id!r} is unknown for topology {topology!r}; valid: {list(valid_blueprints)}")
         return _result("G0", [("slot_free", free, slot_text), ("blueprint_known", known, bp_text)])
 
     def g1(self, state: SeedState, seed_built: bool) -> GateResult:

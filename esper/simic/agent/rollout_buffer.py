@@ -30,7 +30,8 @@ caller's bug (e.g. a probability or a logit passed as a log-prob) and is refused
 
 
 def _check_tensor(arg: str, value: object, shape: tuple[int, ...]) -> torch.Tensor:
-    return check_tensor(arg, value, shape=shape)
+    """A floating tensor of ``shape`` (observations, values, rewards, hidden states)."""
+    return check_tensor(arg, value, shape=shape, dtype="float")
 
 
 def _check_scalar(arg: str, value: Scalar) -> None:
@@ -169,11 +170,8 @@ class TamiyoRolloutBuffer:
         out: dict[str, torch.Tensor] = {}
         for name in self.head_names:
             shape = (*lead, self.head_sizes[name]) if dtype == torch.bool else lead
-            tensor = _check_tensor(f"{arg}[{name!r}]", values[name], shape)
-            ok = tensor.is_floating_point() if dtype.is_floating_point else tensor.dtype == dtype
-            if not ok:
-                raise TypeError(f"{arg}[{name!r}] must have dtype {dtype}, got {tensor.dtype}")
-            out[name] = tensor
+            kind: torch.dtype | str = "float" if dtype.is_floating_point else dtype
+            out[name] = check_tensor(f"{arg}[{name!r}]", values[name], shape=shape, dtype=kind)
         return out
 
     def _next_step(self, env_id: int) -> int:
