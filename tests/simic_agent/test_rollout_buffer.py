@@ -97,7 +97,7 @@ def test_get_batched_sequences_env_ids() -> None:
     assert buffer.num_steps == 1
     batch = buffer.get_batched_sequences(torch.tensor([1]))
     assert batch["obs"].shape == (1, 1, OBS) and batch["obs"][0, 0].tolist() == [1.0] * OBS
-    with pytest.raises(ValueError, match=r"env_ids must be ints in \[0, 1\], got \[5\]"):
+    with pytest.raises(ValueError, match=r"env_ids\[0\] must be an int in \[0, 1\], got 5"):
         buffer.get_batched_sequences([5])
     with pytest.raises(ValueError, match="env_ids must be a 1-D int64 tensor"):
         buffer.get_batched_sequences(torch.tensor([[0]]))

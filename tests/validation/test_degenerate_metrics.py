@@ -7,6 +7,7 @@ import torch
 
 from esper.leyline import HEAD_NAMES, LifecycleOp
 from esper.simic.agent import PPOAgent, PPOConfig
+from esper.simic.agent.minibatch import SequenceBatch
 from esper.simic.agent.ppo import DEGENERATE_RELATIVE_SPREAD
 
 from conformance.simic_agent.rollouts import STATE_DIM, collect
@@ -54,8 +55,8 @@ def test_equal_advantages_normalise_to_zero_not_noise() -> None:
     captured: dict[str, torch.Tensor] = {}
     original = agent._minibatch_loss
 
-    def spy(mb: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        captured["advantages"] = mb["advantages"].clone()
+    def spy(mb: SequenceBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        captured["advantages"] = mb.advantages.clone()
         return original(mb)
 
     agent._minibatch_loss = spy  # type: ignore[method-assign]

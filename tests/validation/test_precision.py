@@ -64,7 +64,7 @@ def test_network_runs_under_half_precision_autocast(dtype: torch.dtype) -> None:
         m[..., 0] = True
     actions = {name: torch.zeros(3, 4, dtype=torch.long) for name in HEAD_NAMES}
     with torch.autocast("cpu", dtype=dtype):
-        log_probs, values, entropy, _ = net.evaluate_actions(obs, actions, None, masks)
+        log_probs, entropy, values = net.evaluate_actions(obs, actions, None, masks)
         acted, acted_lp, acted_values, _ = net.get_action(obs[:, 0], None, {n: m[:, 0] for n, m in masks.items()})
     for name in HEAD_NAMES:
         assert bool(torch.isfinite(log_probs[name]).all()) and bool(torch.isfinite(entropy[name]).all())
@@ -72,7 +72,7 @@ def test_network_runs_under_half_precision_autocast(dtype: torch.dtype) -> None:
         assert bool(torch.isfinite(acted_lp[name]).all())
     assert bool(torch.isfinite(values).all()) and bool(torch.isfinite(acted_values).all())
     # The masked log-probs equal a float32 reference over the valid entries, to the autocast dtype's rounding.
-    reference, _, _, _ = net.evaluate_actions(obs, actions, None, masks)
+    reference, _, _ = net.evaluate_actions(obs, actions, None, masks)
     tol = 2e-2 if dtype == torch.float16 else 1e-1
     for name in HEAD_NAMES:
         assert torch.allclose(log_probs[name].float(), reference[name], atol=tol)
