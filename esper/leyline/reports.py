@@ -28,7 +28,7 @@ class SeedMetricsReport:
 
     def __post_init__(self) -> None:
         for name in ("epochs_total", "epochs_in_current_stage", "seed_param_count"):
-            check_int(f"SeedMetricsReport.{name}", getattr(self, name), low=0, high=MAX_COUNT)
+            check_int(f"SeedMetricsReport.{name}", getattr(self, name), low=-MAX_COUNT, high=MAX_COUNT)
         # Raw measurements may be non-finite after a divergence (consumers sanitise them); types are checked.
         for name in (
             "current_val_accuracy",
@@ -40,8 +40,6 @@ class SeedMetricsReport:
         normalized = check_float(
             "SeedMetricsReport.improvement_since_stage_start_normalized",
             self.improvement_since_stage_start_normalized,
-            low=-1.0,
-            high=1.0,
             finite=False,
         )
         object.__setattr__(self, "improvement_since_stage_start_normalized", normalized)
@@ -50,7 +48,7 @@ class SeedMetricsReport:
                 "SeedMetricsReport.counterfactual_contribution (or None)", self.counterfactual_contribution, finite=False
             )
             object.__setattr__(self, "counterfactual_contribution", contribution)
-        alpha = check_float("SeedMetricsReport.current_alpha", self.current_alpha, low=0.0, high=1.0)
+        alpha = check_float("SeedMetricsReport.current_alpha", self.current_alpha, finite=False)  # sanitised by consumers
         object.__setattr__(self, "current_alpha", alpha)
 
 
@@ -71,13 +69,13 @@ class SeedStateReport:
     def __post_init__(self) -> None:
         check_str("slot_id", self.slot_id)
         check_str("seed_id", self.seed_id)
-        check_str("blueprint_id", self.blueprint_id, [b.blueprint_id for b in BlueprintAction])
+        check_str("blueprint_id", self.blueprint_id)  # an unknown id is reported where it is used (DEC.tamiyo.2)
         if not isinstance(self.stage, SeedStage):  # an int stage would pass here and crash elsewhere
             raise TypeError(f"stage must be a SeedStage ({[s.name for s in SeedStage]}), got {self.stage!r}")
         check_str("blend_algorithm_id", self.blend_algorithm_id, BLEND_ALGORITHM_IDS)
-        check_int("blend_tempo_epochs", self.blend_tempo_epochs, low=1, high=MAX_COUNT)
-        check_int("blending_steps_done", self.blending_steps_done, low=0, high=MAX_COUNT)
-        check_int("blending_steps_total", self.blending_steps_total, low=0, high=MAX_COUNT)
+        check_int("blend_tempo_epochs", self.blend_tempo_epochs, low=-MAX_COUNT, high=MAX_COUNT)
+        check_int("blending_steps_done", self.blending_steps_done, low=-MAX_COUNT, high=MAX_COUNT)
+        check_int("blending_steps_total", self.blending_steps_total, low=-MAX_COUNT, high=MAX_COUNT)
         check_instance("metrics", self.metrics, SeedMetricsReport)
 
     @property

@@ -63,10 +63,9 @@ class TrainingSignals:
         # Every field is type-checked (issue 13). Losses/accuracies are raw and may be NaN/inf after a divergence
         # (the observation builder sanitises them); counts must fit int64 so that feature arithmetic cannot
         # overflow a float.
-        for name, low in (("epoch", 0), ("max_epochs", 1), ("global_step", 0), ("plateau_epochs", 0)):
-            check_int(f"TrainingSignals.{name}", getattr(self, name), low=low, high=MAX_COUNT)
-        for name in ("total_params", "host_params"):
-            check_int(f"TrainingSignals.{name}", getattr(self, name), low=0, high=MAX_COUNT)
+        # Counts are type-checked and kept within int64; their values are sanitised by the observation builder.
+        for name in ("epoch", "max_epochs", "global_step", "plateau_epochs", "total_params", "host_params"):
+            check_int(f"TrainingSignals.{name}", getattr(self, name), low=-MAX_COUNT, high=MAX_COUNT)
         for name in (
             "train_loss",
             "val_loss",
@@ -84,7 +83,8 @@ class TrainingSignals:
                 raise TypeError(f"TrainingSignals.{name} must be a tuple of floats, got {type(history).__name__}")
             values = tuple(check_float(f"TrainingSignals.{name}[{i}]", v, finite=False) for i, v in enumerate(history))
             object.__setattr__(self, name, values)
-        utilisation = check_float("TrainingSignals.seed_utilisation", self.seed_utilisation, low=0.0, high=1.0)
+        # A raw ratio too (DEC.tamiyo.2 sanitises it into [0, 1]).
+        utilisation = check_float("TrainingSignals.seed_utilisation", self.seed_utilisation, finite=False)
         object.__setattr__(self, "seed_utilisation", utilisation)
         check_bool("TrainingSignals.host_stabilized", self.host_stabilized)
 

@@ -51,8 +51,9 @@ def test_fossilize_and_cooldown_flags() -> None:
 
 
 def test_unknown_blueprint_id_is_reported_with_valid_ids() -> None:
+    report = SeedStateReport(slot_id="r0c0", seed_id="s", blueprint_id="mystery", stage=SeedStage.TRAINING)
     with pytest.raises(ValueError, match=r"blueprint_id 'mystery' is unknown; valid: \[.*'conv_heavy'"):
-        SeedStateReport(slot_id="r0c0", seed_id="s", blueprint_id="mystery", stage=SeedStage.TRAINING)
+        _ = report.blueprint
 
 
 def test_tempo_is_carried() -> None:

