@@ -19,7 +19,7 @@ def _fingerprint(slot: SeedSlot) -> tuple[object, ...]:
 
 @pytest.mark.req("ISSUE.3.4")
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"blueprint_id": "bogus"}, ValueError, r"blueprint 'bogus' is unknown.*valid: \['noop'"),
+    ({"blueprint_id": "bogus"}, ValueError, r"blueprint_id 'bogus' is unknown.*valid: \['noop'"),
     ({"blueprint_id": 3}, TypeError, "blueprint_id"),
     ({"blueprint_id": "norm", "blend_algorithm_id": "cosine"}, ValueError, r"blend_algorithm_id.*\['linear'"),
     ({"blueprint_id": "norm", "blend_tempo_epochs": 0}, ValueError, "blend_tempo_epochs must be an int >= 1"),

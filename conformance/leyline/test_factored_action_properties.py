@@ -81,7 +81,8 @@ def test_head_sizes_keyed_by_head_names(num_slots: int) -> None:
 @pytest.mark.req("SYS.2.7", "DEC.leyline.3")
 @pytest.mark.parametrize("bad", [0, -1, True, 2.0, "3", None])
 def test_head_sizes_rejects_bad_num_slots(bad: object) -> None:
-    with pytest.raises(ValueError, match="num_slots"):
+    error = ValueError if isinstance(bad, int) and not isinstance(bad, bool) else TypeError  # DEC.validation.1
+    with pytest.raises(error, match="num_slots"):
         head_sizes(bad)  # type: ignore[arg-type]
 
 
@@ -166,7 +167,8 @@ def test_bad_index_rejected_naming_head_and_range(case: tuple[int, str, object, 
     num_slots, head, bad, size = case
     indices: list[object] = [0] * len(HEAD_NAMES)
     indices[HEAD_NAMES.index(head)] = bad
-    with pytest.raises(ValueError) as err:
+    error = ValueError if isinstance(bad, int) and not isinstance(bad, bool) else TypeError  # DEC.validation.1
+    with pytest.raises(error) as err:
         FactoredAction.from_indices(*indices, num_slots=num_slots)  # type: ignore[arg-type]
     message = str(err.value)
     assert message.startswith(f"{head} index"), message
@@ -174,9 +176,9 @@ def test_bad_index_rejected_naming_head_and_range(case: tuple[int, str, object, 
 
 
 @pytest.mark.req("DEC.leyline.3")
-@pytest.mark.parametrize("bad", [0, -2, False, 3.0, "3"])
-def test_from_indices_rejects_bad_num_slots(bad: object) -> None:
-    with pytest.raises(ValueError, match="num_slots"):
+@pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-2, ValueError), (False, TypeError), (3.0, TypeError), ("3", TypeError)])
+def test_from_indices_rejects_bad_num_slots(bad: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="num_slots"):
         FactoredAction.from_indices(0, 0, 0, 0, 0, num_slots=bad)  # type: ignore[arg-type]
 
 
@@ -205,7 +207,8 @@ def test_constructor_rejects_untyped_fields(head: str, wrong: str) -> None:
 @pytest.mark.req("DEC.leyline.4")
 @pytest.mark.parametrize("bad_slot", [-1, True, 1.0, "0", None])
 def test_constructor_rejects_bad_slot_idx(bad_slot: object) -> None:
-    with pytest.raises(ValueError, match="slot_idx"):
+    error = ValueError if bad_slot == -1 else TypeError  # DEC.validation.1
+    with pytest.raises(error, match="slot_idx"):
         FactoredAction(bad_slot, BlueprintAction.NOOP, BlendAction.LINEAR, TempoAction.FAST, LifecycleOp.WAIT)  # type: ignore[arg-type]
 
 
@@ -233,7 +236,8 @@ def test_tempo_tables_in_sync() -> None:
         action = FactoredAction.from_indices(0, 0, 0, int(tempo), 0)
         assert action.tempo_epochs == TEMPO_TO_EPOCHS[tempo]
     for bad in (-1, 3, True, 1.0):
-        with pytest.raises(ValueError, match=r"^tempo index"):
+        error = ValueError if isinstance(bad, int) and not isinstance(bad, bool) else TypeError  # DEC.validation.1
+        with pytest.raises(error, match=r"^tempo index"):
             tempo_epochs(bad)  # type: ignore[arg-type]
 
 

@@ -86,7 +86,7 @@ def test_default_weights() -> None:
         "fossilized_bonus": 0.2,
         "param_price_points": 1.0,
     }
-    with pytest.raises(ValueError, match="germinate_cost must be >= 0"):
+    with pytest.raises(ValueError, match=r"germinate_cost must be a finite float in \[0.0, 1000000.0\]"):
         RewardConfig(germinate_cost=-0.02)
     germinate = compute_reward(step_inputs((None,), (SeedStage.GERMINATED,), op=LifecycleOp.GERMINATE), config)
     assert germinate.action_cost == -0.02

@@ -59,7 +59,10 @@ def collect(
         bootstrap = None
         if truncate_every is not None:
             _, _, bootstrap, _ = agent.get_action(next_obs, new_hidden, random_masks(net.head_sizes, num_envs))
-        buffer.add_batch(obs, actions, log_probs, masks, values, rewards, dones, truncated, hidden, bootstrap)
+        buffer.add_batch(
+            obs=obs, actions=actions, log_probs=log_probs, masks=masks, values=values, rewards=rewards,
+            dones=dones, truncated=truncated, hidden=hidden, bootstrap_values=bootstrap,
+        )
         hidden = net.reset_hidden(new_hidden, dones | truncated)
         obs = next_obs
     _, _, last_values, _ = agent.get_action(obs, hidden, random_masks(net.head_sizes, num_envs))

@@ -55,15 +55,15 @@ def test_buffer_stores_every_field_of_a_step() -> None:
     log_probs = {name: torch.tensor([-0.1, -0.2]) * (i + 1) for i, name in enumerate(HEAD_NAMES)}
     hidden = (torch.randn(2, HIDDEN), torch.randn(2, HIDDEN))
     buffer.add_batch(
-        obs,
-        actions,
-        log_probs,
-        masks,
-        torch.tensor([0.3, 0.4]),
-        torch.tensor([1.0, -1.0]),
-        torch.tensor([True, False]),
-        torch.tensor([False, True]),
-        hidden,
+        obs=obs,
+        actions=actions,
+        log_probs=log_probs,
+        masks=masks,
+        values=torch.tensor([0.3, 0.4]),
+        rewards=torch.tensor([1.0, -1.0]),
+        dones=torch.tensor([True, False]),
+        truncated=torch.tensor([False, True]),
+        hidden=hidden,
         bootstrap_values=torch.tensor([0.0, 2.5]),
     )
     batch = buffer.get_batched_sequences()

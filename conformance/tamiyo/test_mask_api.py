@@ -59,8 +59,8 @@ def test_batch_masks_take_a_budget_per_env_and_need_equal_slot_counts() -> None:
 @pytest.mark.req("DEC.tamiyo.7")
 def test_enabled_slots_validation() -> None:
     assert compute_op_mask([None, _seed(SeedStage.PROBATIONARY)], enabled_slots=[1, 1]).tolist() == [True, False, True, True]
-    for bad in ([], [2], [True], ["0"]):
-        with pytest.raises(ValueError, match="enabled_slots"):
+    for bad, error in (([], ValueError), ([2], ValueError), ([True], TypeError), (["0"], TypeError)):  # DEC.validation.1
+        with pytest.raises(error, match="enabled_slots"):
             compute_action_masks([None, None], enabled_slots=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="seeds_germinated"):
         compute_action_masks([None], seeds_germinated=-1)

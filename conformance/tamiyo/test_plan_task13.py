@@ -97,7 +97,7 @@ def test_get_feature_size_formula(num_slots: int) -> None:
 
 
 @pytest.mark.req("T13.3")
-@pytest.mark.parametrize("bad", [0, -1, True, 2.0, "3"])
-def test_get_feature_size_rejects_bad_slot_counts(bad: object) -> None:
-    with pytest.raises(ValueError, match="num_slots"):
+@pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-1, ValueError), (True, TypeError), (2.0, TypeError), ("3", TypeError)])
+def test_get_feature_size_rejects_bad_slot_counts(bad: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="num_slots"):
         get_feature_size(bad)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from esper.envs.seed_env import Action, Observation, SeedGymEnv
+from esper.leyline.validation import check_int
 
 ExternalPolicy = Callable[[Observation, NDArray[np.bool_]], Any]
 """``policy(obs, action_mask) -> action`` (array-like of five ints in ``HEAD_NAMES`` order)."""
@@ -70,8 +71,10 @@ def evaluate_external_policy(
     if not callable(policy):
         raise TypeError(f"policy must be callable as policy(obs, action_mask) -> action, got {type(policy).__name__}")
     seeds = list(host_seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+    if not seeds:
         raise ValueError(f"host_seeds must be a non-empty sequence of ints >= 0, got {host_seeds!r}")
+    for i, s in enumerate(seeds):
+        check_int(f"host_seeds[{i}]", s, low=0)
     if env is not None and env_kwargs:
         raise ValueError(f"pass either env or env_kwargs, not both (got env and {sorted(env_kwargs)})")
     gym_env = env if env is not None else SeedGymEnv(**env_kwargs)

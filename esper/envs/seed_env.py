@@ -41,9 +41,9 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from esper.data import build_host, load_task
-from esper.kasmina.task_config import check_positive_int
 from esper.leyline import HEAD_NAMES, FactoredAction, head_sizes
 from esper.leyline.defaults import DEFAULT_MAX_EPOCHS, DEFAULT_MAX_SEEDS
+from esper.leyline.validation import check_int
 from esper.simic.rewards import REWARD_MODES, RewardConfig
 from esper.simic.training.environment import SeedEnv
 from esper.tamiyo.policy.action_masks import compute_action_masks
@@ -83,8 +83,8 @@ class SeedGymEnv(gym.Env[Observation, Action]):
     ) -> None:
         if not isinstance(task, str):
             raise TypeError(f"task must be a task name (str), got {type(task).__name__}")
-        check_positive_int("max_epochs", max_epochs)
-        check_positive_int("max_seeds", max_seeds)
+        check_int("max_epochs", max_epochs, low=1)
+        check_int("max_seeds", max_seeds, low=1)
         if reward_mode not in REWARD_MODES:
             raise ValueError(f"reward_mode {reward_mode!r} is unknown; valid: {list(REWARD_MODES)}")
         if render_mode is not None:
@@ -120,8 +120,8 @@ class SeedGymEnv(gym.Env[Observation, Action]):
 
         ``info``: ``host_seed``, ``epoch`` (0), ``val_accuracy`` (percent, after the first epoch).
         """
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ValueError(f"seed must be an int >= 0 or None, got {seed!r}")
+        if seed is not None:
+            check_int("seed (or None)", seed, low=0)
         super().reset(seed=seed)
         host_seed = seed if seed is not None else int(self.np_random.integers(HOST_SEED_BOUND))
         self.host_seed = host_seed

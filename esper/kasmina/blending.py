@@ -14,17 +14,16 @@ import torch
 from torch import nn
 
 from esper.leyline import BLEND_ALGORITHM_IDS, check_topology
-from esper.kasmina.task_config import check_positive_int
+from esper.leyline.validation import check_float, check_int, check_str
 
 #: Steepness of the sigmoid ramp (alpha rises from ~0 to ~1 over the middle of the ramp).
 SIGMOID_STEEPNESS = 12.0
 
 
 def check_blend_algorithm(algorithm_id: object) -> str:
-    """Return ``algorithm_id`` if known, else raise ``ValueError`` listing the valid ids."""
-    if not isinstance(algorithm_id, str) or algorithm_id not in BLEND_ALGORITHM_IDS:
-        raise ValueError(f"blend_algorithm_id {algorithm_id!r} is unknown; valid: {list(BLEND_ALGORITHM_IDS)}")
-    return algorithm_id
+    """Return ``algorithm_id`` if known; a non-str raises ``TypeError``, an unknown id ``ValueError`` (both list
+    the valid ids)."""
+    return check_str("blend_algorithm_id", algorithm_id, BLEND_ALGORITHM_IDS)
 
 
 def _sigmoid(x: float) -> float:
@@ -34,7 +33,7 @@ def _sigmoid(x: float) -> float:
 def ramp_alpha(algorithm_id: str, progress: float) -> float:
     """Alpha at ramp ``progress`` in [0, 1] (clipped). Exactly 0.0 at 0 and exactly 1.0 at 1."""
     check_blend_algorithm(algorithm_id)
-    p = min(1.0, max(0.0, float(progress)))
+    p = min(1.0, max(0.0, check_float("progress", progress)))
     if p <= 0.0:
         return 0.0
     if p >= 1.0:
@@ -48,9 +47,11 @@ def ramp_alpha(algorithm_id: str, progress: float) -> float:
 
 def alpha_at_step(algorithm_id: str, step: int, total_steps: int) -> float:
     """Alpha after ``step`` of ``total_steps`` ramp steps (``step >= total_steps`` gives exactly 1.0)."""
-    check_positive_int("total_steps", total_steps)
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"step must be an int >= 0, got {step!r}")
+    check_int("total_steps", total_steps, low=1)
+    check_int("step", step, low=0)
+    if step >= total_steps:  # also keeps huge ints out of the float division
+        check_blend_algorithm(algorithm_id)
+        return 1.0
     return ramp_alpha(algorithm_id, step / total_steps)
 
 
@@ -74,7 +75,7 @@ class BlendGate(nn.Module):
 
     def __init__(self, channels: int, topology: str = "cnn", device: str | torch.device = "cpu") -> None:
         super().__init__()
-        check_positive_int("channels", channels)
+        check_int("channels", channels, low=1)
         self.topology = check_topology(topology)
         self.proj = nn.Linear(channels, 1, device=device)
         nn.init.zeros_(self.proj.weight)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from esper.kasmina.state import SeedState
@@ -15,6 +16,7 @@ from esper.leyline.defaults import (
     G5_MIN_CONTRIBUTION,
 )
 from esper.leyline.telemetry import TelemetryValue
+from esper.leyline.validation import MAX_COUNT, check_float, check_int
 
 #: Names of the gates, in lifecycle order.
 GATE_NAMES: tuple[str, ...] = ("G0", "G1", "G2", "G3", "G4", "G5")
@@ -78,13 +80,27 @@ class QualityGates:
     g3_min_alpha: float = G3_MIN_ALPHA
     g5_min_contribution: float = G5_MIN_CONTRIBUTION
 
+    def __post_init__(self) -> None:
+        # Impossible thresholds (alpha 2, NaN, a negative epoch count) are refused (issue 13).
+        floats: dict[str, tuple[float, float]] = {
+            "g2_min_improvement": (-100.0, 100.0),  # accuracy points
+            "g2_min_grad_ratio": (0.0, math.inf),
+            "g3_min_alpha": (0.0, 1.0),
+            "g5_min_contribution": (-100.0, 100.0),  # accuracy points
+        }
+        for name, (low, high) in floats.items():
+            bound = None if math.isinf(high) else high
+            object.__setattr__(self, name, check_float(f"QualityGates.{name}", getattr(self, name), low=low, high=bound))
+        for name in ("g2_min_epochs", "g3_min_epochs"):
+            check_int(f"QualityGates.{name}", getattr(self, name), low=0, high=MAX_COUNT)
+
     def g0(self, occupant: SeedState | None, blueprint_id: str, topology: str, valid_blueprints: tuple[str, ...]) -> GateResult:
         free = occupant is None
         slot_text = "slot is empty" if occupant is None else (
             f"slot is occupied by seed {occupant.seed_id!r} in stage {occupant.stage.name}")
         known = blueprint_id in valid_blueprints
         bp_text = (f"blueprint {blueprint_id!r} is available for topology {topology!r}" if known else
-                   f"blueprint {blueprint_id!r} is unknown for topology {topology!r}; valid: {list(valid_blueprints)}")
+                   f"blueprint_id {blueprint_id!r} is unknown for topology {topology!r}; valid: {list(valid_blueprints)}")
         return _result("G0", [("slot_free", free, slot_text), ("blueprint_known", known, bp_text)])
 
     def g1(self, state: SeedState, seed_built: bool) -> GateResult:

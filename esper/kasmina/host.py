@@ -11,7 +11,8 @@ from torch.nn import functional as F
 from esper.kasmina.gates import GateResult
 from esper.kasmina.slot import SeedSlot
 from esper.kasmina.state import SeedState
-from esper.kasmina.task_config import TaskConfig, check_positive_int
+from esper.kasmina.task_config import TaskConfig
+from esper.leyline.validation import check_int
 from esper.kasmina.typed import run
 from esper.leyline import SeedStateReport, TelemetryEvent
 
@@ -58,16 +59,16 @@ class CNNHost(HostNetwork):
         device: str | torch.device = "cpu",
     ) -> None:
         super().__init__()
-        check_positive_int("in_channels", in_channels)
-        check_positive_int("num_classes", num_classes)
-        check_positive_int("kernel_size", kernel_size)
+        check_int("in_channels", in_channels, low=1)
+        check_int("num_classes", num_classes, low=1)
+        check_int("kernel_size", kernel_size, low=1)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (same padding), got {kernel_size}")
         widths = tuple(channels)
         if not widths:
             raise ValueError("channels must list at least one block width, got ()")
         for i, w in enumerate(widths):
-            check_positive_int(f"channels[{i}]", w)
+            check_int(f"channels[{i}]", w, low=1)
         self.topology = "cnn"
         self.in_channels = in_channels
         self.injection_dims = widths
@@ -132,7 +133,7 @@ class TransformerHost(HostNetwork):
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("n_embd", n_embd), ("n_head", n_head),
                             ("n_layer", n_layer), ("block_size", block_size)):
-            check_positive_int(name, value)
+            check_int(name, value, low=1)
         if n_embd % n_head != 0:
             raise ValueError(f"n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         if n_layer < TRANSFORMER_SEGMENTS:

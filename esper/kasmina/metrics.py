@@ -6,7 +6,7 @@ import math
 import numbers
 from dataclasses import dataclass, fields
 
-from esper.kasmina.serialization import check_keys, read_bool, read_float, read_int, read_optional_float
+from esper.leyline.validation import check_keys, read_bool, read_float, read_int, read_optional_float
 from esper.leyline import SeedMetricsReport
 from esper.leyline.telemetry import TelemetryValue
 

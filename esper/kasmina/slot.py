@@ -20,15 +20,18 @@ from esper.kasmina.blueprints import blueprint_names, create_blueprint
 from esper.kasmina.gates import GateResult, QualityGates
 from esper.kasmina.metrics import SeedMetrics
 from esper.kasmina.state import SeedState
-from esper.kasmina.task_config import TaskConfig, check_positive_int, probation_timeout_epochs
+from esper.kasmina.task_config import TaskConfig, probation_timeout_epochs
+from esper.leyline.validation import MAX_COUNT, check_device, check_int, check_str
 from esper.kasmina.straight_through import proximal_straight_through
 from esper.kasmina.typed import run
 from esper.leyline import (
+    TEMPO_TO_EPOCHS,
     SeedStage,
     SeedStateReport,
     SeedTelemetry,
     TelemetryEvent,
     TelemetryEventType,
+    TempoAction,
     check_topology,
     check_transition,
     is_cullable,
@@ -93,9 +96,12 @@ class SeedSlot(nn.Module):
         gates: QualityGates | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(slot_id, str) or not slot_id:
-            raise ValueError(f"slot_id must be a non-empty str, got {slot_id!r}")
-        check_positive_int("channels", channels)
+        if not check_str("slot_id", slot_id):
+            raise ValueError("slot_id must be a non-empty str, got ''")
+        check_int("channels", channels, low=1, high=MAX_COUNT)
+        device = check_device("device", device, available=True)
+        if gates is not None and not isinstance(gates, QualityGates):
+            raise TypeError(f"gates must be a QualityGates or None, got {type(gates).__name__}")
         if task_config is not None and not isinstance(task_config, TaskConfig):
             raise TypeError(f"task_config must be a TaskConfig or None, got {type(task_config).__name__}")
         resolved = topology if topology is not None else (task_config.topology if task_config else "cnn")
@@ -183,12 +189,19 @@ class SeedSlot(nn.Module):
         """
         if not isinstance(blueprint_id, str):
             raise TypeError(f"blueprint_id must be a str, got {type(blueprint_id).__name__}")
-        if seed_id is not None and (not isinstance(seed_id, str) or not seed_id):
-            raise ValueError(f"seed_id must be a non-empty str or None, got {seed_id!r}")
+        if seed_id is not None:
+            check_str("seed_id (or None)", seed_id)
+            if not seed_id:
+                raise ValueError("seed_id must be a non-empty str or None, got ''")
         if host_module is not None and not isinstance(host_module, nn.Module):
             raise TypeError(f"host_module must be an nn.Module or None, got {type(host_module).__name__}")
         algorithm = check_blend_algorithm(blend_algorithm_id)
-        tempo = check_positive_int("blend_tempo_epochs", blend_tempo_epochs)
+        if isinstance(blend_tempo_epochs, TempoAction):  # DEC.validation.5: an index is not a ramp length
+            raise TypeError(
+                f"blend_tempo_epochs must be an int number of epochs, got {blend_tempo_epochs!r} (a tempo index); "
+                f"pass TEMPO_TO_EPOCHS[{blend_tempo_epochs!r}] = {TEMPO_TO_EPOCHS[blend_tempo_epochs]}"
+            )
+        tempo = check_int("blend_tempo_epochs", blend_tempo_epochs, low=1, high=MAX_COUNT)
         g0 = self._record_gate(self.gates.g0(self.state, blueprint_id, self.topology, blueprint_names(self.topology)))
         if not g0.passed:
             raise ValueError(f"cannot germinate in slot {self.slot_id!r}: " + "; ".join(g0.reasons))
@@ -267,7 +280,7 @@ class SeedSlot(nn.Module):
 
     def start_blending(self, total_steps: int) -> None:
         """Start the alpha ramp: ``total_steps`` epochs from alpha 0 to exactly 1 (stage must be BLENDING)."""
-        check_positive_int("total_steps", total_steps)
+        check_int("total_steps", total_steps, low=1)
         state = self.state
         if state is None or state.stage != SeedStage.BLENDING:
             raise ValueError(f"start_blending needs a seed in stage BLENDING; slot {self.slot_id!r} is {self.stage.name}")
@@ -484,6 +497,19 @@ class SeedSlot(nn.Module):
                                      epoch=self.epoch))
 
     def _check_input(self, h: torch.Tensor) -> None:
+        """Same rule in every stage (issue 13): a floating tensor of the slot's dtype (its buffers follow
+        ``.to(dtype)``; under autocast any floating dtype), on the slot's device, of the topology's shape."""
+        if not isinstance(h, torch.Tensor):
+            raise TypeError(f"h must be a torch.Tensor at slot {self.slot_id!r}, got {type(h).__name__}")
+        if not h.is_floating_point():
+            raise TypeError(f"h must be a floating tensor at slot {self.slot_id!r}, got {h.dtype}")
+        if h.dtype != self._alpha.dtype and not torch.is_autocast_enabled(h.device.type):
+            raise TypeError(
+                f"h must have the slot's dtype {self._alpha.dtype} at slot {self.slot_id!r} (convert the model with "
+                f".to(dtype) or use autocast), got {h.dtype}"
+            )
+        if h.device.type != self._alpha.device.type:
+            raise ValueError(f"h must be on {self._alpha.device} at slot {self.slot_id!r}, got {h.device}")
         if self.topology == "cnn":
             if h.dim() != 4 or h.shape[1] != self.channels:
                 raise ValueError(f"h must have shape (B, {self.channels}, H, W) at slot {self.slot_id!r}, "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from esper.kasmina.blending import check_blend_algorithm
 from esper.kasmina.metrics import SeedMetrics
-from esper.kasmina.serialization import check_keys, read_float, read_int, read_str
+from esper.leyline.validation import check_keys, read_float, read_int, read_str
 from esper.leyline import SeedStage, check_transition, is_valid_transition
 from esper.leyline.defaults import DEFAULT_BLENDING_TOTAL_STEPS
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from esper.leyline import check_topology
+from esper.leyline.validation import check_int
 from esper.leyline.defaults import (
     DEFAULT_BLENDING_TOTAL_STEPS,
     DEFAULT_MAX_EPOCHS,
@@ -14,18 +15,9 @@ from esper.leyline.defaults import (
 )
 
 
-def check_positive_int(name: str, value: object) -> int:
-    """Return ``value`` if it is an ``int`` (not ``bool``) >= 1, else raise ``TypeError``/``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int >= 1, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value}")
-    return value
-
-
 def probation_timeout_epochs(max_epochs: int = DEFAULT_MAX_EPOCHS) -> int:
     """Epochs a seed may stay undecided in PROBATIONARY: ``max(5, ceil(10% of max_epochs))``."""
-    check_positive_int("max_epochs", max_epochs)
+    check_int("max_epochs", max_epochs, low=1)
     # The tiny epsilon keeps float noise (0.1 * 30 = 3.0000000000000004) from rounding up.
     fraction = math.ceil(max_epochs * PROBATION_FRACTION_OF_EPISODE - 1e-9)
     return max(PROBATION_MIN_EPOCHS, fraction)
@@ -47,8 +39,8 @@ class TaskConfig:
         if not isinstance(self.topology, str):
             raise TypeError(f"topology must be a str, got {type(self.topology).__name__}")
         check_topology(self.topology)
-        check_positive_int("blending_steps", self.blending_steps)
-        check_positive_int("max_epochs", self.max_epochs)
+        check_int("blending_steps", self.blending_steps, low=1)
+        check_int("max_epochs", self.max_epochs, low=1)
 
     @property
     def probation_timeout(self) -> int:
@@ -56,4 +48,4 @@ class TaskConfig:
         return probation_timeout_epochs(self.max_epochs)
 
 
-__all__ = ["TaskConfig", "check_positive_int", "probation_timeout_epochs"]
+__all__ = ["TaskConfig", "probation_timeout_epochs"]

@@ -42,6 +42,7 @@ from esper.leyline.stages import (
     is_valid_transition,
 )
 from esper.leyline.telemetry import SeedTelemetry, TelemetryEvent, TelemetryEventType, TelemetryValue
+from esper.leyline.validation import check_int
 
 #: Single source of truth for the action heads, in index order. Network heads, buffer fields, masks,
 #: causal head masks, entropy coefficients and telemetry all derive from this tuple.
@@ -50,8 +51,7 @@ HEAD_NAMES: tuple[str, ...] = ("slot", "blueprint", "blend", "tempo", "op")
 
 def head_sizes(num_slots: int = NUM_SLOTS) -> dict[str, int]:
     """Number of choices per head, keyed and ordered by :data:`HEAD_NAMES`."""
-    if isinstance(num_slots, bool) or not isinstance(num_slots, int) or num_slots < 1:
-        raise ValueError(f"num_slots must be an int >= 1, got {num_slots!r}")
+    check_int("num_slots", num_slots, low=1)
     sizes = {"slot": num_slots, "blueprint": NUM_BLUEPRINTS, "blend": NUM_BLENDS, "tempo": NUM_TEMPO, "op": NUM_OPS}
     return {name: sizes[name] for name in HEAD_NAMES}
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import SupportsIndex, TypeVar
 
+import torch
+
+from esper.leyline.validation import check_int, check_str
+
 
 class LifecycleOp(IntEnum):
     """Lifecycle operation chosen by the op head."""
@@ -42,12 +46,14 @@ class BlueprintAction(IntEnum):
     @classmethod
     def from_blueprint_id(cls, blueprint_id: str) -> "BlueprintAction":
         """Inverse of :attr:`blueprint_id`; raises ``ValueError`` listing the valid ids."""
-        valid = [b.blueprint_id for b in cls]
+        # Exact match, like Kasmina's registry: no case folding, so "NORM" and Unicode look-alikes whose
+        # upper() is an enum name (e.g. dotless "ı") are refused.
+        by_id = {b.blueprint_id: b for b in cls}
         if not isinstance(blueprint_id, str):
-            raise TypeError(f"blueprint_id must be a str, got {type(blueprint_id).__name__}; valid: {valid}")
-        member = cls.__members__.get(blueprint_id.upper())
+            raise TypeError(f"blueprint_id must be a str, got {type(blueprint_id).__name__}; valid: {list(by_id)}")
+        member = by_id.get(blueprint_id)
         if member is None:
-            raise ValueError(f"blueprint_id {blueprint_id!r} is unknown; valid: {valid}")
+            raise ValueError(f"blueprint_id {blueprint_id!r} is unknown; valid: {list(by_id)}")
         return member
 
 
@@ -126,10 +132,9 @@ TOPOLOGIES: tuple[str, ...] = tuple(TOPOLOGY_BLUEPRINTS)
 
 
 def check_topology(topology: str) -> str:
-    """Return ``topology`` if known, else raise ``ValueError`` listing the valid topologies."""
-    if topology not in TOPOLOGY_BLUEPRINTS:
-        raise ValueError(f"topology {topology!r} is unknown; valid: {list(TOPOLOGIES)}")
-    return topology
+    """Return ``topology`` if known; a non-str raises ``TypeError``, an unknown name ``ValueError`` (both list the
+    valid topologies)."""
+    return check_str("topology", topology, TOPOLOGIES)
 
 
 def tempo_epochs(tempo: TempoAction | int) -> int:
@@ -141,12 +146,19 @@ _E = TypeVar("_E", bound=IntEnum)
 
 
 def _check_index(value: SupportsIndex, head: str, size: int) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{head} index must be an int in [0, {size - 1}], got bool {value!r}")
+    """An index of ``head``: an integer (``operator.index``: ints, NumPy integers, 0-d integer tensors) in
+    ``[0, size - 1]``. A non-integer (``bool`` and bool tensors included) raises ``TypeError``, an out-of-range
+    integer ``ValueError``; both messages start with ``"<head> index"`` and give the range (DEC.validation.4)."""
+    allowed = f"an int in [0, {size - 1}]"
+    if isinstance(value, torch.Tensor) and (value.dim() != 0 or value.dtype == torch.bool or value.is_floating_point()):
+        got = f"a {value.dim()}-d {value.dtype} tensor"
+        raise TypeError(f"{head} index must be {allowed} (or a 0-d integer tensor), got {got}")
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        raise TypeError(f"{head} index must be {allowed}, got bool {value!r}")
     try:
         idx = operator.index(value)
     except TypeError:
-        raise ValueError(f"{head} index must be an int in [0, {size - 1}], got {value!r}") from None
+        raise TypeError(f"{head} index must be {allowed}, got {type(value).__name__} {value!r}") from None
     if not 0 <= idx < size:
         raise ValueError(f"{head} index {idx} out of range; valid: [0, {size - 1}]")
     return idx
@@ -175,8 +187,7 @@ class FactoredAction:
     op: LifecycleOp
 
     def __post_init__(self) -> None:
-        if isinstance(self.slot_idx, bool) or not isinstance(self.slot_idx, int) or self.slot_idx < 0:
-            raise ValueError(f"slot_idx must be a non-negative int, got {self.slot_idx!r}")
+        check_int("slot_idx", self.slot_idx, low=0)
         for head, value, enum_cls in (
             ("blueprint", self.blueprint, BlueprintAction),
             ("blend", self.blend, BlendAction),
@@ -198,8 +209,7 @@ class FactoredAction:
         num_slots: int = NUM_SLOTS,
     ) -> "FactoredAction":
         """Create from integer indices (network output); out-of-range raises ``ValueError`` naming the head."""
-        if isinstance(num_slots, bool) or not isinstance(num_slots, int) or num_slots < 1:
-            raise ValueError(f"num_slots must be an int >= 1, got {num_slots!r}")
+        check_int("num_slots", num_slots, low=1)
         return cls(
             slot_idx=_check_index(slot_idx, "slot", num_slots),
             blueprint=_to_enum(BlueprintAction, blueprint_idx, "blueprint"),

@@ -6,6 +6,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
+from esper.leyline.validation import MAX_COUNT, check_float, check_int, check_str
+
 TelemetryValue = float | int | str | bool | None
 _PRIMITIVE_TYPES = (float, int, str, bool)
 
@@ -43,6 +45,15 @@ class TelemetryEvent:
         if not isinstance(event_type, TelemetryEventType):
             valid = [t.value for t in TelemetryEventType]
             raise TypeError(f"event_type must be a TelemetryEventType, got {event_type!r}; valid: {valid}")
+        data: object = self.data
+        if not isinstance(data, dict):
+            raise TypeError(f"data must be a dict of str to float/int/str/bool/None, got {type(data).__name__}")
+        for name in ("slot_id", "seed_id"):
+            if getattr(self, name) is not None:
+                check_str(f"{name} (or None)", getattr(self, name))
+        if self.epoch is not None:
+            check_int("epoch (or None)", self.epoch, low=0, high=MAX_COUNT)
+        object.__setattr__(self, "timestamp", check_float("timestamp", self.timestamp, low=0.0))
         items: list[tuple[object, object]] = list(self.data.items())
         for key, value in items:
             if not isinstance(key, str):

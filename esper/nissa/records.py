@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from esper.leyline import HEAD_NAMES, TelemetryEvent, TelemetryEventType
+from esper.leyline.validation import check_float
 from esper.nissa.runs import TELEMETRY_FILE, RunData
 
 #: Preferred display order of the policies written by ``esper demo``; others follow alphabetically.
@@ -75,18 +75,23 @@ def _where(run: RunData, n: int, event: TelemetryEvent) -> str:
     return f"{run.folder / TELEMETRY_FILE}: event #{n} ({event.event_type.value})"
 
 
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or None (not a number, NaN/inf, or an int too large for a float)."""
+    try:
+        return check_float("value", value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _number(event: TelemetryEvent, key: str, where: str) -> float:
-    value = event.data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{where}: data[{key!r}] must be a finite number, got {value!r}")
-    return float(value)
+    value = _finite(event.data.get(key))
+    if value is None:
+        raise ValueError(f"{where}: data[{key!r}] must be a finite number, got {event.data.get(key)!r}")
+    return value
 
 
 def _optional_number(event: TelemetryEvent, key: str) -> float | None:
-    value = event.data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
+    return _finite(event.data.get(key))
 
 
 def _episode(event: TelemetryEvent, where: str) -> EpisodeRecord:
@@ -110,11 +115,7 @@ def _seed(event: TelemetryEvent, where: str) -> SeedRecord:
 
 
 def _update(event: TelemetryEvent, ordinal: int) -> UpdateRecord:
-    values = {
-        key: float(v)
-        for key, v in event.data.items()
-        if not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
-    }
+    values = {key: f for key, f in ((key, _finite(v)) for key, v in event.data.items()) if f is not None}
     raw_index = event.data.get("update")
     index = raw_index if isinstance(raw_index, int) and not isinstance(raw_index, bool) else ordinal
     values.pop("update", None)

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from esper.leyline import FactoredAction, LifecycleOp, SeedStage, SeedStateReport, check_topology
 from esper.leyline.defaults import DEFAULT_MAX_SEEDS, G5_MIN_CONTRIBUTION
-from esper.tamiyo._validation import check_int, is_sequence
+from esper.leyline.validation import check_int, is_sequence
 from esper.tamiyo.policy.action_masks import resolve_enabled_slots, topology_blueprints
 
 
@@ -78,8 +78,8 @@ def check_executable(
     """
     if not isinstance(action, FactoredAction):
         raise TypeError(f"action must be a FactoredAction, got {type(action).__name__}")
-    check_int("seeds_germinated", seeds_germinated, 0)
-    check_int("max_seeds", max_seeds, 0)
+    check_int("seeds_germinated", seeds_germinated, low=0)
+    check_int("max_seeds", max_seeds, low=0)
     reports, topo = _resolve(model_or_reports, topology)
     if not reports:
         raise ValueError("model_or_reports must describe at least one slot")

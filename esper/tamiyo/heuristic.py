@@ -38,7 +38,7 @@ from esper.leyline import (
     is_active,
 )
 from esper.leyline.defaults import DEFAULT_MAX_SEEDS, G5_MIN_CONTRIBUTION
-from esper.tamiyo._validation import check_int, is_sequence
+from esper.leyline.validation import check_int, is_sequence
 from esper.tamiyo.execution import check_executable
 from esper.tamiyo.policy.action_masks import compute_action_masks, resolve_enabled_slots, topology_blueprints
 from esper.tamiyo.signals import TrainingSignals
@@ -72,8 +72,8 @@ class HeuristicConfig:
 
     def __post_init__(self) -> None:
         for name in ("plateau_patience", "min_epoch_to_germinate", "germinate_cooldown", "cull_after_epochs"):
-            check_int(name, getattr(self, name), 0)
-        check_int("max_live_seeds", self.max_live_seeds, 1)
+            check_int(name, getattr(self, name), low=0)
+        check_int("max_live_seeds", self.max_live_seeds, low=1)
         if not isinstance(self.blend, BlendAction):
             raise TypeError(f"blend must be a BlendAction; valid: {[b.name for b in BlendAction]}")
         if not isinstance(self.tempo, TempoAction):
@@ -117,7 +117,7 @@ class HeuristicTamiyo:
     def __init__(self, config: HeuristicConfig | None = None, topology: str = "cnn", num_slots: int = NUM_SLOTS) -> None:
         self.config = HeuristicConfig() if config is None else config
         self.topology = check_topology(topology)
-        self.num_slots = check_int("num_slots", num_slots, 1)
+        self.num_slots = check_int("num_slots", num_slots, low=1)
         allowed = topology_blueprints(topology)
         order = allowed if self.config.blueprint_order is None else self.config.blueprint_order
         bad = [b for b in order if b not in allowed]

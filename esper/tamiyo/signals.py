@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from esper.leyline import NUM_SLOTS
 from esper.leyline.defaults import DEFAULT_MAX_EPOCHS
-from esper.tamiyo._validation import check_int
+from esper.leyline.validation import MAX_COUNT, check_bool, check_float, check_int
 
 HISTORY_LENGTH = 5
 """Number of recent validation losses / accuracies kept in the signals."""
@@ -59,11 +59,38 @@ class TrainingSignals:
     host_stabilized: bool = False
     """Latched once val-loss improvement stayed below 3% for 3 consecutive epochs."""
 
+    def __post_init__(self) -> None:
+        # Every field is type-checked (issue 13). Losses/accuracies are raw and may be NaN/inf after a divergence
+        # (the observation builder sanitises them); counts must fit int64 so that feature arithmetic cannot
+        # overflow a float.
+        # Counts are type-checked and kept within int64; their values are sanitised by the observation builder.
+        for name in ("epoch", "max_epochs", "global_step", "plateau_epochs", "total_params", "host_params"):
+            check_int(f"TrainingSignals.{name}", getattr(self, name), low=-MAX_COUNT, high=MAX_COUNT)
+        for name in (
+            "train_loss",
+            "val_loss",
+            "loss_delta",
+            "train_accuracy",
+            "val_accuracy",
+            "accuracy_delta",
+            "best_val_accuracy",
+            "best_val_loss",
+        ):
+            object.__setattr__(self, name, check_float(f"TrainingSignals.{name}", getattr(self, name), finite=False))
+        for name in ("loss_history", "accuracy_history"):
+            history = getattr(self, name)
+            if not isinstance(history, tuple):
+                raise TypeError(f"TrainingSignals.{name} must be a tuple of floats, got {type(history).__name__}")
+            values = tuple(check_float(f"TrainingSignals.{name}[{i}]", v, finite=False) for i, v in enumerate(history))
+            object.__setattr__(self, name, values)
+        # A raw ratio too (DEC.tamiyo.2 sanitises it into [0, 1]).
+        utilisation = check_float("TrainingSignals.seed_utilisation", self.seed_utilisation, finite=False)
+        object.__setattr__(self, "seed_utilisation", utilisation)
+        check_bool("TrainingSignals.host_stabilized", self.host_stabilized)
+
 
 def _check_float(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__} {value!r}")
-    return float(value)
+    return check_float(name, value, finite=False)
 
 
 class SignalTracker:
@@ -73,7 +100,7 @@ class SignalTracker:
     """
 
     def __init__(self, max_epochs: int = DEFAULT_MAX_EPOCHS) -> None:
-        self.max_epochs = check_int("max_epochs", max_epochs, 1)
+        self.max_epochs = check_int("max_epochs", max_epochs, low=1)
         self._loss_history: deque[float] = deque(maxlen=HISTORY_LENGTH)
         self._accuracy_history: deque[float] = deque(maxlen=HISTORY_LENGTH)
         self.reset()
@@ -121,11 +148,11 @@ class SignalTracker:
 
         ``global_step`` defaults to the number of updates since :meth:`reset`.
         """
-        check_int("epoch", epoch, 0)
-        check_int("total_params", total_params, 0)
-        check_int("host_params", host_params, 0)
-        check_int("num_slots", num_slots, 1)
-        check_int("occupied_slots", occupied_slots, 0)
+        check_int("epoch", epoch, low=0, high=MAX_COUNT)
+        check_int("total_params", total_params, low=0, high=MAX_COUNT)
+        check_int("host_params", host_params, low=0, high=MAX_COUNT)
+        check_int("num_slots", num_slots, low=1, high=MAX_COUNT)
+        check_int("occupied_slots", occupied_slots, low=0, high=MAX_COUNT)
         if occupied_slots > num_slots:
             raise ValueError(f"occupied_slots must be in [0, num_slots={num_slots}], got {occupied_slots}")
         train_loss = _check_float("train_loss", train_loss)
@@ -133,7 +160,7 @@ class SignalTracker:
         train_accuracy = _check_float("train_accuracy", train_accuracy)
         val_accuracy = _check_float("val_accuracy", val_accuracy)
         self._updates += 1
-        step = self._updates if global_step is None else check_int("global_step", global_step, 0)
+        step = self._updates if global_step is None else check_int("global_step", global_step, low=0, high=MAX_COUNT)
 
         loss_delta = 0.0 if self._prev_val_loss is None else self._prev_val_loss - val_loss
         acc_delta = 0.0 if self._prev_val_accuracy is None else val_accuracy - self._prev_val_accuracy

@@ -23,6 +23,7 @@ import torch
 from esper.kasmina.host import MorphogeneticModel
 from esper.leyline import TelemetryEvent, TelemetryEventType
 from esper.leyline.defaults import GOVERNOR_HISTORY, GOVERNOR_PENALTY, GOVERNOR_SPIKE_FACTOR
+from esper.leyline.validation import check_int
 from esper.tolaria.evaluation import model_slots
 from esper.tolaria.trainer import LIVE_SEED_STAGES
 
@@ -76,8 +77,7 @@ class TolariaGovernor:
         min_spike_delta: float = GOVERNOR_MIN_SPIKE_DELTA,
         on_event: Callable[[TelemetryEvent], None] | None = None,
     ) -> None:
-        if isinstance(history, bool) or not isinstance(history, int) or history < GOVERNOR_MIN_HISTORY:
-            raise ValueError(f"history must be an int >= {GOVERNOR_MIN_HISTORY}, got {history!r}")
+        check_int("history", history, low=GOVERNOR_MIN_HISTORY)
         if not (math.isfinite(spike_factor) and spike_factor > 1.0):
             raise ValueError(f"spike_factor must be a finite float > 1, got {spike_factor}")
         if not math.isfinite(penalty) or penalty > 0.0:

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from esper.data.task import TaskSpec
+from esper.leyline.validation import check_int
 
 OPTIMIZER_KINDS: tuple[str, ...] = ("sgd", "adam")
 
@@ -50,8 +51,7 @@ class TrainerConfig:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
         for name in ("batch_size", "eval_batch_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            check_int(name, value, low=1)
 
 
 def trainer_config_for(spec: TaskSpec, *, shuffle_seed: int = 0) -> TrainerConfig:

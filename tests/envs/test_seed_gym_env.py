@@ -150,7 +150,7 @@ def test_bad_arguments_raise_naming_them(env: SeedGymEnv) -> None:
         env.step(np.array([0, 0, 0, 0]))
     with pytest.raises(ValueError, match=r"action \[0, 0, 0, 3, 0\] is outside"):
         env.step(np.array([0, 0, 0, 3, 0]))
-    with pytest.raises(ValueError, match="seed must be an int >= 0 or None"):
+    with pytest.raises(ValueError, match=r"seed \(or None\) must be an int >= 0, got -1"):
         env.reset(seed=-1)
 
 

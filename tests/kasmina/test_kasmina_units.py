@@ -9,8 +9,8 @@ from esper.kasmina import GATE_NAMES, QualityGates, SeedSlot, SeedStage, SeedSta
 from esper.kasmina.blueprints.cnn import group_count
 from esper.kasmina.blueprints.transformer import head_count
 from esper.kasmina.gates import GateResult
-from esper.kasmina.serialization import check_keys, read_float, read_int
-from esper.kasmina.task_config import check_positive_int, probation_timeout_epochs
+from esper.kasmina.task_config import probation_timeout_epochs
+from esper.leyline.validation import check_int, check_keys, read_float, read_int
 
 
 def test_probation_timeout_avoids_float_noise() -> None:
@@ -21,10 +21,10 @@ def test_probation_timeout_avoids_float_noise() -> None:
 
 
 def test_check_positive_int() -> None:
-    assert check_positive_int("n", 3) == 3
+    assert check_int("n", 3, low=1) == 3
     for bad, err in ((0, ValueError), (1.5, TypeError), (False, TypeError), (None, TypeError)):
         with pytest.raises(err, match="n must be an int >= 1"):
-            check_positive_int("n", bad)
+            check_int("n", bad, low=1)
 
 
 def test_alpha_at_step_validation() -> None:
@@ -70,7 +70,7 @@ def test_g4_nan_counterfactual_is_not_a_cull() -> None:
 def test_serialization_readers() -> None:
     d = check_keys({"a": 1, "b": 2.5}, "thing", ["a"], ["b"])
     assert read_int(d, "a", "thing") == 1 and read_float(d, "b", "thing") == 2.5
-    with pytest.raises(ValueError, match=r"thing.a must be >= 2"):
+    with pytest.raises(ValueError, match=r"thing.a must be an int >= 2"):
         read_int(d, "a", "thing", minimum=2)
     with pytest.raises(ValueError, match=r"unknown field\(s\) \['c'\]"):
         check_keys({"a": 1, "c": 0}, "thing", ["a"])

@@ -58,12 +58,12 @@ def test_config_defaults_are_documented_values() -> None:
     ("kwargs", "error", "match"),
     [
         ({"mode": "dense"}, ValueError, r"mode 'dense' is unknown; valid: \['shaped', 'sparse', 'growth'\]"),
-        ({"rent_weight": -0.1}, ValueError, "rent_weight must be >= 0"),
-        ({"invalid_penalty": math.inf}, ValueError, "invalid_penalty must be finite"),
-        ({"gamma": 0.0}, ValueError, r"gamma must be in \(0, 1\]"),
-        ({"gamma": 1.5}, ValueError, r"gamma must be in \(0, 1\]"),
-        ({"shaping_weight": "0.1"}, TypeError, "shaping_weight must be a float"),
-        ({"cull_cost": True}, TypeError, "cull_cost must be a float"),
+        ({"rent_weight": -0.1}, ValueError, r"rent_weight must be a finite float in \[0.0, 1000000.0\], got -0.1"),
+        ({"invalid_penalty": math.inf}, ValueError, "invalid_penalty must be a finite float"),
+        ({"gamma": 0.0}, ValueError, r"gamma must be a finite float in \(0.0, 1.0\]"),
+        ({"gamma": 1.5}, ValueError, r"gamma must be a finite float in \(0.0, 1.0\]"),
+        ({"shaping_weight": "0.1"}, TypeError, "shaping_weight must be a finite float"),
+        ({"cull_cost": True}, TypeError, "cull_cost must be a finite float"),
     ],
 )
 def test_config_rejects_bad_values(kwargs: dict[str, object], error: type[Exception], match: str) -> None:

@@ -129,7 +129,10 @@ def train_bandit(updates: int, spec: BanditSpec = BanditSpec(), *, batch: int = 
         actions, log_probs, values, _ = agent.get_action(obs, hidden, masks)
         rewards = bandit_reward(obs, target, actions, spec)
         dones = torch.ones(batch, dtype=torch.bool)
-        buffer.add_batch(obs, actions, log_probs, masks, values, rewards, dones, torch.zeros_like(dones), hidden)
+        buffer.add_batch(
+            obs=obs, actions=actions, log_probs=log_probs, masks=masks, values=values, rewards=rewards,
+            dones=dones, truncated=torch.zeros_like(dones), hidden=hidden,
+        )
         buffer.finish()
         agent.update(buffer)
         optimal, entropy, wait_probs = evaluate_bandit(agent, eval_obs, eval_target, spec)
@@ -204,7 +207,10 @@ def train_recall(
             last = t == length - 1
             reward = (answer == cues).float() if last else torch.zeros(batch)
             dones = torch.full((batch,), last or reset_every_step, dtype=torch.bool)
-            buffer.add_batch(obs, actions, log_probs, _full_masks(batch), values, reward, dones, torch.zeros_like(dones), hidden)
+            buffer.add_batch(
+                obs=obs, actions=actions, log_probs=log_probs, masks=_full_masks(batch), values=values,
+                rewards=reward, dones=dones, truncated=torch.zeros_like(dones), hidden=hidden,
+            )
         buffer.finish()
         agent.update(buffer)
         _, greedy = _recall_rollout(agent, eval_cues, length, reset_every_step, deterministic=True)

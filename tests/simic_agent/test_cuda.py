@@ -24,8 +24,9 @@ def _cuda_rollout(agent: PPOAgent, envs: int = 4, steps: int = 6) -> TamiyoRollo
         actions, log_probs, values, new_hidden = agent.get_action(obs, hidden, masks)
         assert all(a.device.type == "cuda" for a in actions.values())
         done = torch.full((envs,), t == steps - 1, device="cuda")
-        buffer.add_batch(obs, actions, log_probs, masks, values, torch.randn(envs, device="cuda"), done,
-                         torch.zeros_like(done), hidden)
+        buffer.add_batch(obs=obs, actions=actions, log_probs=log_probs, masks=masks, values=values,
+                         rewards=torch.randn(envs, device="cuda"), dones=done, truncated=torch.zeros_like(done),
+                         hidden=hidden)
         hidden = agent.network.reset_hidden(new_hidden, done)
     buffer.finish(torch.zeros(envs, device="cuda"))
     return buffer

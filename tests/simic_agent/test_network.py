@@ -48,14 +48,14 @@ def test_hidden_is_carried_between_calls(net: FactoredRecurrentActorCritic) -> N
 def test_argument_errors(net: FactoredRecurrentActorCritic) -> None:
     with pytest.raises(TypeError, match="obs must be a torch.Tensor"):
         net([[0.0] * DIM])  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="obs must have dtype torch.float32, got torch.float64"):
+    with pytest.raises(TypeError, match="obs must have dtype torch.float32, got torch.float64"):
         net(torch.randn(2, DIM, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"obs must have shape \(B, 10\) or \(B, T, 10\) with B >= 1"):
         net(torch.randn(0, DIM))
     with pytest.raises(TypeError, match=r"hidden must be a tuple \(h, c\)"):
         net(torch.randn(2, DIM), torch.zeros(2, 8))  # type: ignore[arg-type]
     masks = {name: m.float() for name, m in random_masks(net.head_sizes, 2).items()}
-    with pytest.raises(ValueError, match=r"masks\['slot'\] must have dtype torch.bool, got torch.float32"):
+    with pytest.raises(TypeError, match=r"masks\['slot'\] must have dtype torch.bool, got torch.float32"):
         net(torch.randn(2, DIM), masks=masks)
     with pytest.raises(ValueError, match=r"episode_starts must be a bool tensor of shape \(2, 3\)"):
         net(torch.randn(2, 3, DIM), episode_starts=torch.zeros(2, 2, dtype=torch.bool))
@@ -68,7 +68,7 @@ def test_evaluate_actions_argument_errors(net: FactoredRecurrentActorCritic) -> 
         net.evaluate_actions(obs[:, 0], actions)
     with pytest.raises(ValueError, match=r"actions\['op'\] must have shape \(2, 3\), got \(2,\)"):
         net.evaluate_actions(obs, dict(actions, op=torch.zeros(2, dtype=torch.long)))
-    with pytest.raises(ValueError, match=r"actions\['op'\] must have dtype torch.int64"):
+    with pytest.raises(TypeError, match=r"actions\['op'\] must have dtype torch.int64"):
         net.evaluate_actions(obs, dict(actions, op=torch.zeros(2, 3, dtype=torch.int32)))
     with pytest.raises(ValueError, match=r"unknown \['speed'\]"):
         net.evaluate_actions(obs, dict(actions, speed=torch.zeros(2, 3, dtype=torch.long)))

@@ -47,7 +47,7 @@ def test_constructor_validation() -> None:
         ({"obs": torch.zeros(OBS + 1)}, ValueError, r"obs must have shape \(3,\), got \(4,\)"),
         ({"obs": [0.0] * OBS}, TypeError, "obs must be a torch.Tensor"),
         ({"done": 1}, TypeError, "done must be a bool or a bool tensor"),
-        ({"value": torch.zeros(2)}, ValueError, "value must be a 0-d tensor or a number"),
+        ({"value": torch.zeros(2)}, ValueError, "value must be a 0-d tensor or a finite number"),
         ({"hidden": torch.zeros(HIDDEN)}, TypeError, r"hidden must be a tuple \(h, c\)"),
         ({"hidden": (torch.zeros(HIDDEN), torch.zeros(HIDDEN + 1))}, ValueError, r"hidden c must have shape \(2,\)"),
         ({"masks": {name: torch.ones(9, dtype=torch.bool) for name in HEAD_NAMES}}, ValueError, r"masks\['slot'\]"),
@@ -97,7 +97,7 @@ def test_get_batched_sequences_env_ids() -> None:
     assert buffer.num_steps == 1
     batch = buffer.get_batched_sequences(torch.tensor([1]))
     assert batch["obs"].shape == (1, 1, OBS) and batch["obs"][0, 0].tolist() == [1.0] * OBS
-    with pytest.raises(ValueError, match=r"env_ids must be ints in \[0, 1\], got \[5\]"):
+    with pytest.raises(ValueError, match=r"env_ids\[0\] must be an int in \[0, 1\], got 5"):
         buffer.get_batched_sequences([5])
     with pytest.raises(ValueError, match="env_ids must be a 1-D int64 tensor"):
         buffer.get_batched_sequences(torch.tensor([[0]]))
@@ -111,10 +111,13 @@ def test_add_batch_shape_errors() -> None:
     hidden = (torch.zeros(2, HIDDEN), torch.zeros(2, HIDDEN))
     flags = torch.zeros(2, dtype=torch.bool)
     with pytest.raises(ValueError, match=r"rewards must have shape \(2,\), got \(3,\)"):
-        buffer.add_batch(torch.zeros(2, OBS), actions, log_probs, masks, torch.zeros(2), torch.zeros(3), flags, flags, hidden)
+        buffer.add_batch(obs=torch.zeros(2, OBS), actions=actions, log_probs=log_probs, masks=masks, values=torch.zeros(2),
+                         rewards=torch.zeros(3), dones=flags, truncated=flags, hidden=hidden)
     with pytest.raises(TypeError, match="dones must be a bool or a bool tensor"):
-        buffer.add_batch(torch.zeros(2, OBS), actions, log_probs, masks, torch.zeros(2), torch.zeros(2), flags.float(), flags, hidden)
-    buffer.add_batch(torch.zeros(2, OBS), actions, log_probs, masks, torch.zeros(2), torch.zeros(2), flags, flags, hidden)
+        buffer.add_batch(obs=torch.zeros(2, OBS), actions=actions, log_probs=log_probs, masks=masks, values=torch.zeros(2),
+                         rewards=torch.zeros(2), dones=flags.float(), truncated=flags, hidden=hidden)
+    buffer.add_batch(obs=torch.zeros(2, OBS), actions=actions, log_probs=log_probs, masks=masks, values=torch.zeros(2),
+                     rewards=torch.zeros(2), dones=flags, truncated=flags, hidden=hidden)
     assert buffer.step_counts == [1, 1]
 
 
@@ -125,5 +128,5 @@ def test_add_reward_updates_a_stored_step() -> None:
     assert buffer.rewards[1, 0].item() == -4.0
     with pytest.raises(ValueError, match=r"step must be a stored step of env 0 \(none stored yet\), got 0"):
         buffer.add_reward(0, 0, 1.0)
-    with pytest.raises(ValueError, match=r"env_id must be an int in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"env_id must be an int in \[0, 1\], got 3"):
         buffer.add_reward(3, 0, 1.0)

@@ -22,17 +22,17 @@ PLATEAU = TrainingSignals(epoch=6, plateau_epochs=5)
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "error", "match"),
     [
-        ({"plateau_patience": -1}, "plateau_patience"),
-        ({"germinate_cooldown": 1.5}, "germinate_cooldown"),
-        ({"max_live_seeds": 0}, "max_live_seeds"),
-        ({"cull_threshold": float("nan")}, "cull_threshold"),
-        ({"fossilize_threshold": float("inf")}, "fossilize_threshold"),
+        ({"plateau_patience": -1}, ValueError, "plateau_patience"),
+        ({"germinate_cooldown": 1.5}, TypeError, "germinate_cooldown"),
+        ({"max_live_seeds": 0}, ValueError, "max_live_seeds"),
+        ({"cull_threshold": float("nan")}, ValueError, "cull_threshold"),
+        ({"fossilize_threshold": float("inf")}, ValueError, "fossilize_threshold"),
     ],
 )
-def test_config_validation(kwargs: dict, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+def test_config_validation(kwargs: dict, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
         HeuristicConfig(**kwargs)
 
 

@@ -56,7 +56,7 @@ def test_seed_utilisation_defaults_and_bool_rejection() -> None:
     tracker = SignalTracker()
     assert _update(tracker, 1, 1.0, 1.0).seed_utilisation == 0.0
     assert _update(tracker, 2, 1.0, 1.0, occupied_slots=3).seed_utilisation == 1.0
-    with pytest.raises(ValueError, match="total_params"):
+    with pytest.raises(TypeError, match="total_params"):
         _update(tracker, 3, 1.0, 1.0, total_params=True)
     with pytest.raises(ValueError, match="num_slots"):
         _update(tracker, 3, 1.0, 1.0, num_slots=0)

@@ -30,7 +30,8 @@ from esper.tolaria.evaluation import flatten_logits
     ],
 )
 def test_config_rejects_bad_values(kwargs: dict[str, Any], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+    error = TypeError if kwargs.get("eval_batch_size") == 2.5 else ValueError  # DEC.validation.1: wrong type
+    with pytest.raises(error, match=match):
         TrainerConfig(**kwargs)
 
 

@@ -11,7 +11,7 @@ from torch import nn
 
 from esper.kasmina.blueprints.cnn import CNN_BLUEPRINTS
 from esper.kasmina.blueprints.transformer import TRANSFORMER_BLUEPRINTS
-from esper.kasmina.task_config import check_positive_int
+from esper.leyline.validation import check_int
 from esper.leyline import TOPOLOGIES, check_topology
 
 
@@ -53,7 +53,7 @@ def get_blueprint_spec(topology: str, name: str) -> BlueprintSpec:
 def create_blueprint(topology: str, name: str, dim: int, device: str | torch.device = "cpu") -> nn.Module:
     """Build blueprint ``name`` for ``topology`` with width ``dim`` (channels or embedding size) on ``device``."""
     spec = get_blueprint_spec(topology, name)
-    check_positive_int("dim", dim)
+    check_int("dim", dim, low=1)
     with torch.device(device):
         return spec.factory(dim)
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from esper.leyline.validation import check_int
 from esper.simic.atomic import atomic_write
 from esper.simic.devices import check_available_device
 
@@ -67,12 +68,9 @@ class PolicyLayout:
 
     def __post_init__(self) -> None:
         for name in ("obs_dim", "num_slots", "hidden_dim"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"PolicyLayout.{name} must be an int >= 1, got {value!r}")
-        sfs = self.slot_feature_size
-        if sfs is not None and (isinstance(sfs, bool) or not isinstance(sfs, int) or sfs < 1):
-            raise ValueError(f"PolicyLayout.slot_feature_size must be None or an int >= 1, got {sfs!r}")
+            check_int(f"PolicyLayout.{name}", getattr(self, name), low=1)
+        if self.slot_feature_size is not None:
+            check_int("PolicyLayout.slot_feature_size (or None)", self.slot_feature_size, low=1)
         if list(self.head_sizes) != list(self.head_names):
             raise ValueError(
                 f"PolicyLayout.head_sizes keys {list(self.head_sizes)} must equal head_names {list(self.head_names)}"

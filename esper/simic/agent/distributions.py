@@ -1,7 +1,7 @@
 """Masked categorical distributions with plain tensor ops (no ``torch.distributions``).
 
-Masked entries get the large finite logit :data:`~esper.leyline.defaults.MASKED_LOGIT`, so their
-probability underflows to exactly 0 in float32: they are never sampled, their entropy terms are exactly 0 and
+Masked entries get the large finite logit :data:`~esper.leyline.defaults.MASKED_LOGIT` (or, where it does not
+fit the logits' dtype, :func:`masked_logit`), so their probability underflows to exactly 0: they are never sampled, their entropy terms are exactly 0 and
 no ``-inf``/NaN ever enters a value or a gradient. Everything here is traceable by ``torch.compile`` without
 graph breaks; the data-dependent check :func:`check_mask_rows` is separate and runs only in eager mode.
 """
@@ -14,11 +14,23 @@ import torch.nn.functional as F
 from esper.leyline.defaults import MASKED_LOGIT
 
 
+def masked_logit(dtype: torch.dtype) -> float:
+    """The fill of masked logits for ``dtype``: ``MASKED_LOGIT`` (-1e9) where it fits (float32, float64,
+    bfloat16), else ``-finfo(dtype).max / 2`` (float16: -32752), which keeps headroom for ``log_softmax``'s
+    ``x - max`` in that dtype. Either way ``exp(fill - max)`` is exactly 0, so masked entries change no
+    log-probability or entropy of the valid ones (issue 13 item 4)."""
+    if not dtype.is_floating_point:
+        raise TypeError(f"logits must have a floating dtype, got {dtype}")
+    limit = torch.finfo(dtype).max
+    return MASKED_LOGIT if -MASKED_LOGIT < limit / 2 else -limit / 2
+
+
 def apply_mask(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Logits with invalid entries (``mask == False``) replaced by ``MASKED_LOGIT``; ``None`` keeps all."""
+    """Logits with invalid entries (``mask == False``) replaced by :func:`masked_logit` of the logits' dtype
+    (``MASKED_LOGIT`` for float32); ``None`` keeps all."""
     if mask is None:
         return logits
-    return torch.where(mask, logits, torch.full_like(logits, MASKED_LOGIT))
+    return torch.where(mask, logits, torch.full_like(logits, masked_logit(logits.dtype)))
 
 
 def log_probs_of(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
@@ -69,4 +81,4 @@ def check_actions(head: str, actions: torch.Tensor, num_actions: int, mask: torc
             raise ValueError(f"actions[{head!r}] at index {where} was taken although masks[{head!r}] forbids it")
 
 
-__all__ = ["apply_mask", "check_actions", "check_mask_rows", "entropy_of", "log_probs_of", "sample"]
+__all__ = ["apply_mask", "masked_logit", "check_actions", "check_mask_rows", "entropy_of", "log_probs_of", "sample"]

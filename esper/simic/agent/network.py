@@ -28,16 +28,22 @@ import torch
 from torch import nn
 
 from esper.leyline import HEAD_NAMES, NUM_BLENDS, NUM_BLUEPRINTS, NUM_OPS, NUM_SLOTS, NUM_TEMPO
-from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM, MASKED_LOGIT
+from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM
+from esper.leyline.validation import check_int
 from esper.simic.agent.distributions import (
     apply_mask,
     check_actions,
     check_mask_rows,
     entropy_of,
     log_probs_of,
+    masked_logit,
     sample,
 )
 from esper.simic.agent.outputs import ActionEvaluation, ActionSample, Hidden, LSTMState
+
+MAX_ABS_OBS = 1.0e6
+"""Largest accepted observation magnitude (checked with ``check_values``). The agent feeds normalised observations
+(clipped to ±10), so this only refuses inputs that would overflow the trunk (issue 13)."""
 
 POLICY_OUTPUT_GAIN = 0.01
 """Orthogonal-init gain of the last layer of every policy head (near-uniform initial policy)."""
@@ -56,8 +62,7 @@ class _ForwardOutput(TypedDict):
 
 
 def _check_dim(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    check_int(name, value, low=1)
     return value
 
 
@@ -195,13 +200,15 @@ class FactoredRecurrentActorCritic(nn.Module):
         """``obs`` as ``(B, T, D)``."""
         if not isinstance(obs, torch.Tensor):
             raise TypeError(f"obs must be a torch.Tensor, got {type(obs).__name__}")
-        if obs.dim() not in (2, 3) or obs.shape[-1] != self.state_dim or obs.shape[0] == 0:
+        if obs.dim() not in (2, 3) or obs.shape[-1] != self.state_dim or obs.shape[0] == 0 or obs.shape[1] == 0:
             raise ValueError(
-                f"obs must have shape (B, {self.state_dim}) or (B, T, {self.state_dim}) with B >= 1, "
+                f"obs must have shape (B, {self.state_dim}) or (B, T, {self.state_dim}) with B >= 1 and T >= 1, "
                 f"got {tuple(obs.shape)}"
             )
         if obs.dtype != self.lstm.weight_ih.dtype:
-            raise ValueError(f"obs must have dtype {self.lstm.weight_ih.dtype}, got {obs.dtype}")
+            raise TypeError(f"obs must have dtype {self.lstm.weight_ih.dtype}, got {obs.dtype}")
+        if obs.device != self.device:
+            raise ValueError(f"obs must be on {self.device}, got {obs.device}")
         return obs if obs.dim() == 3 else obs.unsqueeze(1)
 
     def _check_hidden(self, hidden: Hidden | None, batch: int) -> Hidden:
@@ -211,10 +218,33 @@ class FactoredRecurrentActorCritic(nn.Module):
             raise TypeError("hidden must be a tuple (h, c) of two tensors")
         want = (batch, self.hidden_dim)
         for label, part in zip(("h", "c"), hidden):
-            if not isinstance(part, torch.Tensor) or tuple(part.shape) != want:
-                got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
-                raise ValueError(f"hidden {label} must have shape {want}, got {got}")
+            if not isinstance(part, torch.Tensor):
+                raise TypeError(f"hidden {label} must be a torch.Tensor of shape {want}, got {type(part).__name__}")
+            if tuple(part.shape) != want:
+                raise ValueError(f"hidden {label} must have shape {want}, got {tuple(part.shape)}")
+            if part.dtype != self.lstm.weight_ih.dtype:
+                raise TypeError(f"hidden {label} must have dtype {self.lstm.weight_ih.dtype}, got {part.dtype}")
+            if part.device != self.device:
+                raise ValueError(f"hidden {label} must be on {self.device}, got {part.device}")
         return hidden
+
+    def _check_finite(self, x: torch.Tensor, hidden: Hidden) -> None:
+        """Eager-only value check of the inputs (one host sync): finite, and ``|obs| <= MAX_ABS_OBS`` so that no
+        finite input can overflow the trunk into inf/NaN log-probs or values."""
+        h, c = hidden
+        flags = torch.stack(
+            [
+                ~torch.isfinite(x).all(),
+                (x.abs() > MAX_ABS_OBS).any(),
+                ~torch.isfinite(h).all() | ~torch.isfinite(c).all(),
+            ]
+        ).tolist()
+        if flags[0]:
+            raise ValueError("obs must be finite (no NaN/inf)")
+        if flags[1]:
+            raise ValueError(f"obs entries must lie in [-{MAX_ABS_OBS:g}, {MAX_ABS_OBS:g}] (normalise observations first)")
+        if flags[2]:
+            raise ValueError("hidden (h, c) must be finite (no NaN/inf)")
 
     def _check_head_dict(
         self, arg: str, values: dict[str, torch.Tensor], lead: tuple[int, ...], with_size: bool, dtype: torch.dtype
@@ -230,11 +260,14 @@ class FactoredRecurrentActorCritic(nn.Module):
         for name in self.head_names:
             tensor = values[name]
             want = (*lead, self.head_sizes[name]) if with_size else lead
-            if not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != want:
-                got = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
-                raise ValueError(f"{arg}[{name!r}] must have shape {want}, got {got}")
+            if not isinstance(tensor, torch.Tensor):
+                raise TypeError(f"{arg}[{name!r}] must be a {dtype} tensor of shape {want}, got {type(tensor).__name__}")
+            if tuple(tensor.shape) != want:
+                raise ValueError(f"{arg}[{name!r}] must have shape {want}, got {tuple(tensor.shape)}")
             if tensor.dtype != dtype:
-                raise ValueError(f"{arg}[{name!r}] must have dtype {dtype}, got {tensor.dtype}")
+                raise TypeError(f"{arg}[{name!r}] must have dtype {dtype}, got {tensor.dtype}")
+            if tensor.device != self.device:
+                raise ValueError(f"{arg}[{name!r}] must be on {self.device}, got {tensor.device}")
 
     def _seq_masks(
         self, masks: dict[str, torch.Tensor] | None, lead: tuple[int, ...], check_values: bool
@@ -269,6 +302,8 @@ class FactoredRecurrentActorCritic(nn.Module):
         batch, steps = x.shape[0], x.shape[1]
         lead = (batch,) if obs.dim() == 2 else (batch, steps)
         h, c = self._check_hidden(hidden, batch)
+        if check_values and not torch.compiler.is_compiling():
+            self._check_finite(x, (h, c))
         seq_masks = self._seq_masks(masks, lead, check_values)
         if episode_starts is not None and (
             episode_starts.dtype != torch.bool or tuple(episode_starts.shape) != (batch, steps)
@@ -373,7 +408,7 @@ class FactoredRecurrentActorCritic(nn.Module):
 
     def _padded_heads(self, core: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """All policy heads at once: raw logits ``(B, T, K, W)`` (``K`` heads padded to the widest ``W``; padding
-        is :data:`MASKED_LOGIT`) and the value ``(B, T)``.
+        is :func:`masked_logit` of the dtype) and the value ``(B, T)``.
 
         Two matmuls: the heads' first layers concatenated, their second layers as one block-diagonal matrix. Both
         are assembled from each head's own Parameters on every call, so every head keeps its parameters (plan
@@ -388,7 +423,7 @@ class FactoredRecurrentActorCritic(nn.Module):
         b2 = torch.cat([layer.bias for layer in seconds])
         flat = nn.functional.linear(torch.relu(nn.functional.linear(core, w1, b1)), w2, b2)
         value = flat[..., -1]
-        pad = flat.new_full((*flat.shape[:-1], 1), MASKED_LOGIT)
+        pad = flat.new_full((*flat.shape[:-1], 1), masked_logit(flat.dtype))
         index = self._pad_index(flat.shape[-1] - 1, flat.device)
         padded = torch.cat([flat[..., :-1], pad], dim=-1).index_select(-1, index)
         return padded.view(*padded.shape[:-1], len(self.head_names), -1), value
@@ -531,6 +566,7 @@ __all__ = [
     "FactoredRecurrentActorCritic",
     "Hidden",
     "LSTMState",
+    "MAX_ABS_OBS",
     "POLICY_OUTPUT_GAIN",
     "_ForwardOutput",
 ]

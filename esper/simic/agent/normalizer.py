@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import torch
 
+from esper.leyline.validation import MAX_COUNT, check_device, check_float, check_int
+
 DEFAULT_OBS_CLIP = 10.0
 """Normalised observations are clipped to ``[-clip, clip]``."""
 
@@ -16,32 +18,38 @@ class RunningMeanStd:
     def __init__(
         self, dim: int, epsilon: float = 1e-4, clip: float = DEFAULT_OBS_CLIP, device: str | torch.device = "cpu"
     ) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ValueError(f"dim must be an int >= 1, got {dim!r}")
-        if not epsilon > 0.0:
-            raise ValueError(f"epsilon must be > 0, got {epsilon!r}")
-        if not clip > 0.0:
-            raise ValueError(f"clip must be > 0, got {clip!r}")
+        check_int("dim", dim, low=1, high=MAX_COUNT)
+        epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
+        clip = check_float("clip", clip, low=0.0, low_open=True)
         self.dim = dim
         self.epsilon = float(epsilon)
         self.clip = float(clip)
-        self.device = torch.device(device)
+        self.device = check_device("device", device, available=True)
         self.mean = torch.zeros(dim, dtype=torch.float64, device=self.device)
         self.var = torch.ones(dim, dtype=torch.float64, device=self.device)
         self.count = torch.tensor(self.epsilon, dtype=torch.float64, device=self.device)
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor) or x.shape[-1:] != (self.dim,):
-            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"observations must have shape (..., {self.dim}), got {got}")
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"observations must be a floating torch.Tensor of shape (..., {self.dim}), got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"observations must have a floating dtype, got {x.dtype}")
+        if x.shape[-1:] != (self.dim,):
+            raise ValueError(f"observations must have shape (..., {self.dim}), got {tuple(x.shape)}")
         return x.reshape(-1, self.dim)
 
     def update(self, x: torch.Tensor) -> None:
-        """Fold a batch ``(..., dim)`` into the statistics (no host sync)."""
+        """Fold a batch ``(..., dim)`` into the statistics.
+
+        Raises ``ValueError`` (and leaves the statistics unchanged) if the batch holds a NaN/inf: one bad
+        observation would otherwise poison the mean forever (issue 13). One host sync for that check.
+        """
         batch = self._check(x).to(device=self.device, dtype=torch.float64)
         n = batch.shape[0]
         if n == 0:
             return
+        if not bool(torch.isfinite(batch).all()):
+            raise ValueError("observations must be finite (no NaN/inf); the running statistics were not updated")
         batch_mean = batch.mean(dim=0)
         batch_var = batch.var(dim=0, unbiased=False)
         total = self.count + n

@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -37,6 +38,15 @@ from esper.leyline.defaults import (
     DEFAULT_TARGET_KL,
     DEFAULT_VALUE_COEF,
 )
+from esper.leyline.validation import (
+    MAX_COUNT,
+    check_bool,
+    check_float,
+    check_int,
+    check_optional_float,
+    dataclass_from_dict,
+    same_device,
+)
 from esper.simic.agent.advantages import causal_head_masks
 from esper.simic.agent.checkpoint import (
     CheckpointFormatError,
@@ -55,6 +65,16 @@ from esper.simic.agent.normalizer import RunningMeanStd
 from esper.simic.agent.outputs import ActionSample, Hidden, LSTMState
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
 from esper.simic.devices import check_available_device
+
+MAX_LR = 1.0
+"""Largest accepted Adam learning rate (DEC.validation.3)."""
+
+MIN_ADAM_EPS = float(torch.finfo(torch.float32).tiny)
+"""Smallest accepted Adam epsilon: the smallest normal float32 (a smaller eps rounds to 0 in float32 parameters)."""
+
+DEGENERATE_RELATIVE_SPREAD = 1.0e-5
+"""A spread (standard deviation) below this fraction of the values' magnitude is rounding noise (~100 float32
+ulps): explained variance then reports 0.0 and normalised advantages are 0 (issue 13 item 5)."""
 
 KL_STOP_FACTOR = 1.5
 """The update stops before a step whose minibatch approx KL exceeds ``KL_STOP_FACTOR * target_kl``."""
@@ -94,34 +114,40 @@ class PPOConfig:
     normalize_advantages: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("gamma", "gae_lambda"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-        for name in ("clip_ratio", "lr", "adam_eps", "max_grad_norm"):
-            value = getattr(self, name)
-            if not value > 0.0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
-        for name in ("value_coef", "entropy_coef", "entropy_floor", "entropy_floor_coef"):
-            value = getattr(self, name)
-            if not value >= 0.0:
-                raise ValueError(f"{name} must be >= 0, got {value!r}")
-        for name in ("ppo_epochs", "n_minibatches"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        # DEC.validation.3: every float is finite; lr and adam_eps have bounds outside which one Adam step
+        # overflows (lr=1e308) or divides by a subnormal (adam_eps=1e-320 is 0 in float32).
+        bounds: dict[str, dict[str, Any]] = {
+            "gamma": {"low": 0.0, "high": 1.0},
+            "gae_lambda": {"low": 0.0, "high": 1.0},
+            "clip_ratio": {"low": 0.0, "low_open": True},
+            "lr": {"low": 0.0, "low_open": True, "high": MAX_LR},
+            "adam_eps": {"low": MIN_ADAM_EPS, "high": 1.0},
+            "max_grad_norm": {"low": 0.0, "low_open": True},
+            "value_coef": {"low": 0.0},
+            "entropy_coef": {"low": 0.0},
+            "entropy_floor": {"low": 0.0},
+            "entropy_floor_coef": {"low": 0.0},
+        }
+        for name, kw in bounds.items():
+            object.__setattr__(self, name, check_float(f"PPOConfig.{name}", getattr(self, name), **kw))
         for name in ("target_kl", "value_clip"):
-            value = getattr(self, name)
-            if value is not None and not value > 0.0:
-                raise ValueError(f"{name} must be > 0 or None, got {value!r}")
-        unknown = sorted(set(self.entropy_coef_per_head) - set(HEAD_NAMES))
+            value = check_optional_float(f"PPOConfig.{name}", getattr(self, name), low=0.0, low_open=True)
+            object.__setattr__(self, name, value)
+        for name in ("ppo_epochs", "n_minibatches"):
+            check_int(f"PPOConfig.{name}", getattr(self, name), low=1, high=MAX_COUNT)
+        check_bool("PPOConfig.normalize_advantages", self.normalize_advantages)
+        coefs = self.entropy_coef_per_head
+        if not isinstance(coefs, Mapping):
+            raise TypeError(
+                f"PPOConfig.entropy_coef_per_head must be a dict mapping heads {list(HEAD_NAMES)} to floats >= 0, "
+                f"got {type(coefs).__name__}"
+            )
+        unknown = sorted(str(k) for k in coefs if k not in HEAD_NAMES)
         if unknown:
             raise ValueError(f"entropy_coef_per_head has unknown heads {unknown}; valid: {list(HEAD_NAMES)}")
         merged = default_entropy_coef_per_head()
-        for name, coef in self.entropy_coef_per_head.items():
-            if not coef >= 0.0:
-                raise ValueError(f"entropy_coef_per_head[{name!r}] must be >= 0, got {coef!r}")
-            merged[name] = float(coef)
+        for name, coef in coefs.items():
+            merged[name] = check_float(f"PPOConfig.entropy_coef_per_head[{name!r}]", coef, low=0.0)
         object.__setattr__(self, "entropy_coef_per_head", merged)
 
     def to_dict(self) -> dict[str, object]:
@@ -129,63 +155,20 @@ class PPOConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> PPOConfig:
-        """Inverse of :meth:`to_dict`; unknown keys or wrongly typed values raise ``ValueError``."""
-        valid = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(valid))
-        if unknown:
-            raise ValueError(f"unknown PPOConfig keys {unknown}; valid: {valid}")
-        defaults = cls()
-
-        def number(name: str) -> float:
-            value = data.get(name, getattr(defaults, name))
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"PPOConfig.{name} must be a number, got {value!r}")
-            return float(value)
-
-        def optional_number(name: str) -> float | None:
-            return None if data.get(name, getattr(defaults, name)) is None else number(name)
-
-        def integer(name: str) -> int:
-            value = data.get(name, getattr(defaults, name))
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"PPOConfig.{name} must be an int, got {value!r}")
-            return value
-
-        coefs = data.get("entropy_coef_per_head", defaults.entropy_coef_per_head)
-        if not isinstance(coefs, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in coefs.items()
-        ):
-            raise ValueError(f"PPOConfig.entropy_coef_per_head must map head names to numbers, got {coefs!r}")
-        normalize = data.get("normalize_advantages", defaults.normalize_advantages)
-        if not isinstance(normalize, bool):
-            raise ValueError(f"PPOConfig.normalize_advantages must be a bool, got {normalize!r}")
-        return cls(
-            gamma=number("gamma"),
-            gae_lambda=number("gae_lambda"),
-            clip_ratio=number("clip_ratio"),
-            lr=number("lr"),
-            adam_eps=number("adam_eps"),
-            value_coef=number("value_coef"),
-            max_grad_norm=number("max_grad_norm"),
-            entropy_coef=number("entropy_coef"),
-            entropy_coef_per_head={str(k): float(v) for k, v in coefs.items()},
-            entropy_floor=number("entropy_floor"),
-            entropy_floor_coef=number("entropy_floor_coef"),
-            ppo_epochs=integer("ppo_epochs"),
-            n_minibatches=integer("n_minibatches"),
-            target_kl=optional_number("target_kl"),
-            value_clip=optional_number("value_clip"),
-            normalize_advantages=normalize,
-        )
-
-
-def _same_device(a: torch.device, b: torch.device) -> bool:
-    """``cuda`` and ``cuda:0`` count as the same device when one index is unspecified."""
-    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+        """Inverse of :meth:`to_dict` (missing keys take defaults). A non-dict or a wrongly typed value raises
+        ``TypeError``; an unknown key or a value out of range raises ``ValueError``."""
+        return dataclass_from_dict(cls, data)
 
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
     return torch.where(mask, values, torch.zeros_like(values)).sum() / count
+
+
+def _degenerate(variance: torch.Tensor, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """True when ``variance`` of ``values[mask]`` is rounding noise: ``std <= DEGENERATE_RELATIVE_SPREAD *
+    max|values|`` (also when there are no values). No host sync."""
+    scale = torch.where(mask, values.abs(), torch.zeros_like(values)).amax() if values.numel() else values.new_zeros(())
+    return variance.sqrt() <= DEGENERATE_RELATIVE_SPREAD * scale
 
 
 def _policy_term(
@@ -349,7 +332,7 @@ class PPOAgent:
         theirs = (buffer.obs_dim, buffer.hidden_dim, buffer.head_sizes)
         if mine != theirs:
             raise ValueError(f"buffer layout (obs_dim, hidden_dim, head_sizes) {theirs} does not match the agent's {mine}")
-        if not _same_device(buffer.device, self.device):
+        if not same_device(buffer.device, self.device):
             raise ValueError(f"buffer is on {buffer.device}, the agent on {self.device}")
         if not buffer.finished:
             raise ValueError("buffer.finish(last_values) must be called after the last step, before update()")
@@ -409,8 +392,9 @@ class PPOAgent:
         """Run PPO on a finished buffer (GAE with this config's gamma/lambda); returns float metrics.
 
         Metrics: ``policy_loss``, ``value_loss``, ``loss``, ``entropy_<head>``, ``approx_kl``, ``clip_fraction``
-        (means over evaluated minibatches), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
-        ``explained_variance``, ``updates_applied``, ``updates_skipped`` (non-finite loss/gradient),
+        (means over evaluated minibatches; ``clip_fraction`` is 0.0 when no step is causally relevant), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
+        ``explained_variance``, ``updates_applied``, ``updates_skipped`` (non-finite loss/gradient, or a step that
+        made a parameter non-finite and was reverted),
         ``early_stopped`` (1.0 if the KL guard fired), ``epochs_completed``, ``n_minibatches``.
         """
         self._check_buffer(buffer)
@@ -424,8 +408,11 @@ class PPOAgent:
         if cfg.normalize_advantages:
             adv = data.advantages
             mean = _masked_mean(adv, valid, count)
-            var = _masked_mean((adv - mean).square(), valid, count)
-            data = data.with_advantages(torch.where(valid, (adv - mean) / (var.sqrt() + 1e-8), torch.zeros_like(adv)))
+            std = _masked_mean((adv - mean).square(), valid, count).sqrt()
+            # Degenerate spread (all advantages equal up to rounding): report 0, not noise / 1e-8 (issue 13).
+            spread = ~_degenerate(std.square(), adv, valid)
+            normalized = torch.where(spread, (adv - mean) / (std + 1e-8), torch.zeros_like(adv))
+            data = data.with_advantages(torch.where(valid, normalized, torch.zeros_like(adv)))
         explained_variance = self._explained_variance(data.returns, data.values, valid, count)
 
         params = list(self.network.parameters())
@@ -459,7 +446,9 @@ class PPOAgent:
                 if not is_finite:
                     skipped += 1
                     continue
-                self.optimizer.step()
+                if not self._guarded_step(params):
+                    skipped += 1
+                    continue
                 applied += 1
             if early_stopped:
                 break
@@ -477,6 +466,28 @@ class PPOAgent:
         )
         return metrics
 
+    def _guarded_step(self, params: list[nn.Parameter]) -> bool:
+        """``optimizer.step()``, reverted (parameters and Adam state) if it made any parameter non-finite.
+
+        Returns whether the step was kept. Costs a copy of the parameters and the optimiser state and one host
+        sync per step (issue 13: never keep a step that makes parameters non-finite).
+        """
+        saved_params = [p.detach().clone() for p in params]
+        saved_state = {
+            p: {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
+            for p, state in self.optimizer.state.items()
+        }
+        self.optimizer.step()
+        finite = torch.stack([torch.isfinite(p).all() for p in params]).all()
+        if bool(finite):
+            return True
+        with torch.no_grad():
+            for p, saved in zip(params, saved_params):
+                p.copy_(saved)
+        self.optimizer.state.clear()
+        self.optimizer.state.update(saved_state)
+        return False
+
     def _check_data(self, data: SequenceBatch) -> None:
         """Validate masks and stored actions once per update (a few host syncs here instead of per minibatch)."""
         for name in self.network.head_names:
@@ -487,13 +498,18 @@ class PPOAgent:
     def _explained_variance(
         returns: torch.Tensor, values: torch.Tensor, valid: torch.Tensor, count: torch.Tensor
     ) -> torch.Tensor:
-        """``1 - Var(returns - values) / Var(returns)`` over valid steps (0 when returns are constant)."""
+        """``1 - Var(returns - values) / Var(returns)`` over valid steps.
+
+        Documented degenerate value: 0.0 when the returns are constant up to rounding (``Var(returns)`` below
+        ``(DEGENERATE_RELATIVE_SPREAD * max|returns|)**2``), instead of rounding noise divided by a tiny variance.
+        """
         ret_mean = _masked_mean(returns, valid, count)
         var_ret = _masked_mean((returns - ret_mean).square(), valid, count)
         resid = returns - values
         resid_mean = _masked_mean(resid, valid, count)
         var_resid = _masked_mean((resid - resid_mean).square(), valid, count)
-        return torch.where(var_ret > 0, 1.0 - var_resid / var_ret.clamp_min(1e-12), torch.zeros_like(var_ret))
+        spread = ~_degenerate(var_ret, returns, valid)
+        return torch.where(spread, 1.0 - var_resid / var_ret.clamp_min(1e-30), torch.zeros_like(var_ret))
 
     # --- checkpoints -------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], extra: Mapping[str, object] | None = None) -> Path:
@@ -562,4 +578,4 @@ class PPOAgent:
         return agent, agent.load(path)
 
 
-__all__ = ["KL_STOP_FACTOR", "PPOAgent", "PPOConfig", "default_entropy_coef_per_head"]
+__all__ = ["DEGENERATE_RELATIVE_SPREAD", "KL_STOP_FACTOR", "MAX_LR", "MIN_ADAM_EPS", "PPOAgent", "PPOConfig", "default_entropy_coef_per_head"]

@@ -19,32 +19,32 @@ import torch
 
 from esper.leyline import HEAD_NAMES
 from esper.leyline.defaults import DEFAULT_GAE_LAMBDA, DEFAULT_GAMMA
+from esper.leyline.validation import check_device, check_float, check_int, check_tensor
 from esper.simic.agent.minibatch import SequenceBatch
 from esper.simic.agent.outputs import LSTMState
 
 Scalar = torch.Tensor | float | int | bool
 
 
-def _positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
+LOG_PROB_TOLERANCE = 1e-5
+"""A stored log-probability may exceed 0 by at most this much (float rounding of ``log_softmax``); more is a
+caller's bug (e.g. a probability or a logit passed as a log-prob) and is refused."""
 
 
 def _check_tensor(arg: str, value: object, shape: tuple[int, ...]) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{arg} must be a torch.Tensor of shape {shape}, got {type(value).__name__}")
-    if tuple(value.shape) != shape:
-        raise ValueError(f"{arg} must have shape {shape}, got {tuple(value.shape)}")
-    return value
+    """A floating tensor of ``shape`` (observations, values, rewards, hidden states)."""
+    return check_tensor(arg, value, shape=shape, dtype="float")
 
 
 def _check_scalar(arg: str, value: Scalar) -> None:
+    """A 0-d float tensor (finiteness checked later, with the step's other tensors) or a finite number."""
     if isinstance(value, torch.Tensor):
         if value.dim() != 0:
-            raise ValueError(f"{arg} must be a 0-d tensor or a number, got shape {tuple(value.shape)}")
-    elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{arg} must be a 0-d tensor or a number, got {type(value).__name__}")
+            raise ValueError(f"{arg} must be a 0-d tensor or a finite number, got shape {tuple(value.shape)}")
+        if not value.is_floating_point():
+            raise TypeError(f"{arg} must be a 0-d floating tensor or a finite number, got dtype {value.dtype}")
+    else:
+        check_float(arg, value)
 
 
 def _check_flag(arg: str, value: Scalar, shape: tuple[int, ...]) -> None:
@@ -68,16 +68,17 @@ class TamiyoRolloutBuffer:
         hidden_dim: int,
         device: str | torch.device = "cpu",
     ) -> None:
-        self.num_envs = _positive("num_envs", num_envs)
-        self.max_steps = _positive("max_steps", max_steps)
-        self.obs_dim = _positive("obs_dim", obs_dim)
-        self.hidden_dim = _positive("hidden_dim", hidden_dim)
-        if not isinstance(head_sizes, Mapping) or list(head_sizes) != list(HEAD_NAMES):
-            got = list(head_sizes) if isinstance(head_sizes, Mapping) else type(head_sizes).__name__
-            raise ValueError(f"head_sizes must be keyed by HEAD_NAMES {list(HEAD_NAMES)} in order, got {got}")
+        self.num_envs = check_int("num_envs", num_envs, low=1)
+        self.max_steps = check_int("max_steps", max_steps, low=1)
+        self.obs_dim = check_int("obs_dim", obs_dim, low=1)
+        self.hidden_dim = check_int("hidden_dim", hidden_dim, low=1)
+        if not isinstance(head_sizes, Mapping):
+            raise TypeError(f"head_sizes must be a dict keyed by HEAD_NAMES {list(HEAD_NAMES)}, got {type(head_sizes).__name__}")
+        if list(head_sizes) != list(HEAD_NAMES):
+            raise ValueError(f"head_sizes must be keyed by HEAD_NAMES {list(HEAD_NAMES)} in order, got {list(head_sizes)}")
         self.head_names: tuple[str, ...] = tuple(HEAD_NAMES)
-        self.head_sizes = {name: _positive(f"head_sizes[{name!r}]", head_sizes[name]) for name in self.head_names}
-        self.device = torch.device(device)
+        self.head_sizes = {name: check_int(f"head_sizes[{name!r}]", head_sizes[name], low=1) for name in self.head_names}
+        self.device = check_device("device", device)
 
         n, t, dev = num_envs, max_steps, self.device
         self.obs = torch.zeros(n, t, obs_dim, device=dev)
@@ -164,22 +165,19 @@ class TamiyoRolloutBuffer:
 
     def _check_heads(self, arg: str, values: object, lead: tuple[int, ...], dtype: torch.dtype) -> dict[str, torch.Tensor]:
         """Per-head tensors of shape ``lead`` (``lead + (n,)`` for bool masks) and the given dtype kind."""
-        if not isinstance(values, Mapping) or set(values) != set(self.head_names):
-            got = sorted(values) if isinstance(values, Mapping) else type(values).__name__
-            raise ValueError(f"{arg} must be a dict with exactly the keys {list(self.head_names)}, got {got}")
+        if not isinstance(values, Mapping):
+            raise TypeError(f"{arg} must be a dict keyed by {list(self.head_names)}, got {type(values).__name__}")
+        if set(values) != set(self.head_names):
+            raise ValueError(f"{arg} must be a dict with exactly the keys {list(self.head_names)}, got {sorted(values)}")
         out: dict[str, torch.Tensor] = {}
         for name in self.head_names:
             shape = (*lead, self.head_sizes[name]) if dtype == torch.bool else lead
-            tensor = _check_tensor(f"{arg}[{name!r}]", values[name], shape)
-            ok = tensor.is_floating_point() if dtype.is_floating_point else tensor.dtype == dtype
-            if not ok:
-                raise TypeError(f"{arg}[{name!r}] must have dtype {dtype}, got {tensor.dtype}")
-            out[name] = tensor
+            kind: torch.dtype | str = "float" if dtype.is_floating_point else dtype
+            out[name] = check_tensor(f"{arg}[{name!r}]", values[name], shape=shape, dtype=kind)
         return out
 
     def _next_step(self, env_id: int) -> int:
-        if isinstance(env_id, bool) or not isinstance(env_id, int) or not 0 <= env_id < self.num_envs:
-            raise ValueError(f"env_id must be an int in [0, {self.num_envs - 1}], got {env_id!r}")
+        check_int("env_id", env_id, low=0, high=self.num_envs - 1)
         step = self.step_counts[env_id]
         if step >= self.max_steps:
             raise ValueError(
@@ -220,11 +218,15 @@ class TamiyoRolloutBuffer:
             _check_flag(arg, flag, ())
         if bootstrap_value is not None:
             _check_scalar("bootstrap_value", bootstrap_value)
+        self._check_contents(
+            obs, acts, lps, msks, hidden, {"value": value, "reward": reward, "bootstrap_value": bootstrap_value}
+        )
         self._write(env_id, step, obs, acts, lps, msks, value, reward, done, truncated, hidden, bootstrap_value)
         self.step_counts[env_id] = step + 1
 
     def add_batch(
         self,
+        *,
         obs: torch.Tensor,
         actions: Mapping[str, torch.Tensor],
         log_probs: Mapping[str, torch.Tensor],
@@ -236,11 +238,16 @@ class TamiyoRolloutBuffer:
         hidden: tuple[torch.Tensor, torch.Tensor],
         bootstrap_values: torch.Tensor | None = None,
     ) -> None:
-        """Append one step for every env at once (all envs must hold the same number of steps).
+        """Append one step for every env at once (all envs must hold the same number of steps); keywords only.
 
         Shapes: ``obs`` ``(N, obs_dim)``, per-head ``(N,)`` / masks ``(N, n)``, ``values``/``rewards``/``dones``/
         ``truncated`` ``(N,)``, ``hidden`` two ``(N, hidden_dim)``; ``bootstrap_values`` ``(N,)`` is used where
         ``truncated`` is set.
+
+        Raises ``TypeError`` for a wrong type or dtype and ``ValueError`` (naming the argument, and the env and
+        head where it applies) for a wrong shape, a non-finite observation/value/reward/log-prob/hidden state, a
+        log-prob above 0, an action outside its head or forbidden by its own mask, or a mask row with no valid
+        action. The content checks cost one host sync; nothing is stored when a check fails.
         """
         if len(set(self.step_counts)) != 1:
             raise ValueError(f"add_batch needs equal step counts for all envs, got {self.step_counts}; use add_step")
@@ -257,6 +264,9 @@ class TamiyoRolloutBuffer:
             _check_flag(arg, flags, (n,))
         if bootstrap_values is not None:
             _check_tensor("bootstrap_values", bootstrap_values, (n,))
+        self._check_contents(
+            obs, acts, lps, msks, hidden, {"values": values, "rewards": rewards, "bootstrap_values": bootstrap_values}
+        )
         env = slice(None)
         self._write(env, step, obs, acts, lps, msks, values, rewards, dones, truncated, hidden, None)
         if bootstrap_values is not None:
@@ -267,15 +277,51 @@ class TamiyoRolloutBuffer:
     def add_reward(self, env_id: int, step: int, amount: Scalar) -> None:
         """Add ``amount`` to the reward of an already stored step (e.g. a governor penalty for the transition
         that caused a rollback); advantages must be recomputed afterwards."""
-        if isinstance(env_id, bool) or not isinstance(env_id, int) or not 0 <= env_id < self.num_envs:
-            raise ValueError(f"env_id must be an int in [0, {self.num_envs - 1}], got {env_id!r}")
+        check_int("env_id", env_id, low=0, high=self.num_envs - 1)
         stored = self.step_counts[env_id]
-        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < stored:
+        check_int("step", step)
+        if not 0 <= step < stored:
             allowed = f"an int in [0, {stored - 1}]" if stored else "none stored yet"
             raise ValueError(f"step must be a stored step of env {env_id} ({allowed}), got {step!r}")
         _check_scalar("amount", amount)
         self.rewards[env_id, step] += amount
         self.gae_ready = False
+
+    def _check_contents(
+        self,
+        obs: torch.Tensor,
+        actions: dict[str, torch.Tensor],
+        log_probs: dict[str, torch.Tensor],
+        masks: dict[str, torch.Tensor],
+        hidden: tuple[torch.Tensor, torch.Tensor],
+        scalars: Mapping[str, Scalar | None],
+    ) -> None:
+        """Value checks of one step (shapes and dtypes already checked): one host sync for all of them."""
+        checks: list[tuple[str, torch.Tensor]] = [
+            ("obs must be finite (no NaN/inf)", ~torch.isfinite(obs).all()),
+            ("hidden h must be finite", ~torch.isfinite(hidden[0]).all()),
+            ("hidden c must be finite", ~torch.isfinite(hidden[1]).all()),
+        ]
+        for arg, value in scalars.items():
+            if isinstance(value, torch.Tensor):
+                checks.append((f"{arg} must be finite (no NaN/inf)", ~torch.isfinite(value).all()))
+        for name in self.head_names:
+            size, act, mask = self.head_sizes[name], actions[name], masks[name]
+            lp = log_probs[name]
+            checks.append((f"log_probs[{name!r}] must be finite", ~torch.isfinite(lp).all()))
+            checks.append(
+                (f"log_probs[{name!r}] must be <= 0 (log-probabilities; tolerance {LOG_PROB_TOLERANCE})",
+                 (lp > LOG_PROB_TOLERANCE).any())
+            )
+            checks.append((f"masks[{name!r}] has a row with no valid action (all False)", ~mask.any(-1).all()))
+            in_range = (act >= 0) & (act < size)
+            checks.append((f"actions[{name!r}] must be in [0, {size - 1}]", ~in_range.all()))
+            allowed = mask.gather(-1, act.clamp(0, size - 1).unsqueeze(-1).to(mask.device)).squeeze(-1)
+            checks.append((f"actions[{name!r}] picks an action that masks[{name!r}] forbids", ~(allowed | ~in_range).all()))
+        failed = torch.stack([flag.to(self.device) for _, flag in checks]).tolist()  # the one host sync
+        for (message, _), bad in zip(checks, failed):
+            if bad:
+                raise ValueError(message)
 
     def _check_hidden(self, hidden: object, lead: tuple[int, ...]) -> None:
         if not isinstance(hidden, tuple) or len(hidden) != 2:
@@ -410,10 +456,7 @@ class TamiyoRolloutBuffer:
                 raise ValueError(f"env_ids must be a 1-D int64 tensor, got {env_ids.dtype} {tuple(env_ids.shape)}")
             index = env_ids.to(self.device)
         else:
-            ids = list(env_ids)
-            bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.num_envs]
-            if bad:
-                raise ValueError(f"env_ids must be ints in [0, {self.num_envs - 1}], got {bad}")
+            ids = [check_int(f"env_ids[{k}]", i, low=0, high=self.num_envs - 1) for k, i in enumerate(env_ids)]
             index = torch.tensor(ids, dtype=torch.long, device=self.device)
         steps = max(self.step_counts)
         lengths = self._lengths()[index]

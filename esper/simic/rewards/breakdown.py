@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import astuple, dataclass, fields
+
+from esper.leyline.validation import check_float
 
 #: Component names in field order (telemetry keys ``reward_<name>``).
 REWARD_COMPONENTS: tuple[str, ...] = (
@@ -16,6 +17,11 @@ REWARD_COMPONENTS: tuple[str, ...] = (
     "governor_penalty",
     "terminal",
 )
+
+
+REWARD_COMPONENT_LIMIT = 1.0e12
+"""Largest magnitude of one component: finite components within it always sum to a finite ``total``
+(issue 13: ``1e308 + 1e308`` would be inf)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +39,10 @@ class RewardBreakdown:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"reward component {f.name} must be a finite float, got {value!r}")
+            value = check_float(
+                f"reward component {f.name}", getattr(self, f.name), low=-REWARD_COMPONENT_LIMIT, high=REWARD_COMPONENT_LIMIT
+            )
+            object.__setattr__(self, f.name, value)
 
     @property
     def total(self) -> float:
@@ -59,4 +66,4 @@ class RewardBreakdown:
         return RewardBreakdown(*(a + b for a, b in zip(self.components(), other.components(), strict=True)))
 
 
-__all__ = ["REWARD_COMPONENTS", "RewardBreakdown"]
+__all__ = ["REWARD_COMPONENTS", "REWARD_COMPONENT_LIMIT", "RewardBreakdown"]

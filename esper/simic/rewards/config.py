@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 
 from esper.leyline import LifecycleOp
 from esper.leyline.defaults import DEFAULT_GAMMA, GOVERNOR_PENALTY
+from esper.leyline.validation import check_float, check_str
 
 #: Reward modes: ``"growth"`` (issue 10: growth pays when it improves the final result, per parameter added;
 #: spec/decisions/reward.md), ``"shaped"`` (the first design, DEC.rewards_nissa.3) and ``"sparse"`` (terminal +
 #: governor penalty only).
 REWARD_MODES: tuple[str, ...] = ("shaped", "sparse", "growth")
+
+REWARD_COEFFICIENT_LIMIT = 1.0e6
+"""Largest magnitude of a reward weight or cost (keeps every component of a valid step finite and bounded)."""
 
 #: Weights that must be finite and >= 0 (costs and penalties are magnitudes; the reward subtracts them).
 _NON_NEGATIVE = (
@@ -71,20 +74,17 @@ class RewardConfig:
     """``growth`` mode: accuracy points the final model must gain per host-size of seed parameters it carries."""
 
     def __post_init__(self) -> None:
-        if self.mode not in REWARD_MODES:
-            raise ValueError(f"mode {self.mode!r} is unknown; valid: {list(REWARD_MODES)}")
+        check_str("mode", self.mode, REWARD_MODES)
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "mode":
+            if f.name in ("mode", "gamma"):
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{f.name} must be a float, got {type(value).__name__} {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{f.name} must be finite, got {value!r}")
-            if f.name in _NON_NEGATIVE and value < 0:
-                raise ValueError(f"{f.name} must be >= 0 (it is a magnitude), got {value!r}")
-        if not 0.0 < self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in (0, 1], got {self.gamma!r}")
+            # Coefficients are bounded so that every component of a valid step stays within
+            # REWARD_COMPONENT_LIMIT (finite components, finite total).
+            low = 0.0 if f.name in _NON_NEGATIVE else -REWARD_COEFFICIENT_LIMIT
+            value = check_float(f.name, getattr(self, f.name), low=low, high=REWARD_COEFFICIENT_LIMIT)
+            object.__setattr__(self, f.name, value)
+        gamma = check_float("gamma", self.gamma, low=0.0, high=1.0, low_open=True)
+        object.__setattr__(self, "gamma", gamma)
 
     def action_cost(self, op: LifecycleOp) -> float:
         """Cost (>= 0) of executing ``op``."""
@@ -103,4 +103,4 @@ class RewardConfig:
         return dict(asdict(self))
 
 
-__all__ = ["REWARD_MODES", "RewardConfig"]
+__all__ = ["REWARD_COEFFICIENT_LIMIT", "REWARD_MODES", "RewardConfig"]

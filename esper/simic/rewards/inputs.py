@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from esper.leyline import LifecycleOp, SeedStateReport
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-
-
-def _check_float(name: str, value: object, low: float = -math.inf, high: float = math.inf) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a finite float in [{low}, {high}], got {type(value).__name__} {value!r}")
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a finite float in [{low}, {high}], got {value!r}")
+from esper.leyline.validation import MAX_COUNT, check_float, check_int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,20 +65,20 @@ class RewardInputs:
                 f"{len(self.slots_before)} and {len(self.slots_after)}"
             )
         if self.slot_idx is not None:
-            _check_int("slot_idx", self.slot_idx, 0)
+            check_int("slot_idx", self.slot_idx, low=0)
             if self.slot_idx >= len(self.slots_before):
                 raise ValueError(f"slot_idx must be None or in [0, {len(self.slots_before) - 1}], got {self.slot_idx}")
         if self.seed_contribution is not None:
-            _check_float("seed_contribution", self.seed_contribution)
-        _check_int("seed_params", self.seed_params, 0)
-        _check_int("host_params", self.host_params, 1)
-        _check_int("auto_culls", self.auto_culls, 0)
-        _check_int("contributing_fossilized", self.contributing_fossilized, 0)
-        _check_float("val_accuracy_delta", self.val_accuracy_delta, -100.0, 100.0)
+            check_float("seed_contribution", self.seed_contribution)
+        check_int("seed_params", self.seed_params, low=0, high=MAX_COUNT)
+        check_int("host_params", self.host_params, low=1, high=MAX_COUNT)
+        check_int("auto_culls", self.auto_culls, low=0, high=MAX_COUNT)
+        check_int("contributing_fossilized", self.contributing_fossilized, low=0, high=MAX_COUNT)
+        check_float("val_accuracy_delta", self.val_accuracy_delta, low=-100.0, high=100.0)
         if self.is_terminal and self.final_val_accuracy is None:
             raise ValueError("final_val_accuracy is required when is_terminal=True (accuracy points in [0, 100])")
         if self.final_val_accuracy is not None:
-            _check_float("final_val_accuracy", self.final_val_accuracy, 0.0, 100.0)
+            check_float("final_val_accuracy", self.final_val_accuracy, low=0.0, high=100.0)
 
     @property
     def acted_before(self) -> SeedStateReport | None:

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from esper.data import task_names
 from esper.leyline import TempoAction
 from esper.leyline.defaults import DEFAULT_MAX_EPOCHS, DEFAULT_MAX_SEEDS, DEFAULT_N_ENVS
+from esper.leyline.validation import (
+    MAX_COUNT,
+    check_bool,
+    check_float,
+    check_int,
+    check_str,
+    dataclass_from_dict,
+)
+from esper.simic.agent.ppo import MAX_LR
 from esper.simic.atomic import atomic_write_text
 from esper.simic.devices import check_available_device
+from esper.simic.rewards.config import REWARD_MODES
 
 PolicyName = Literal["ppo", "heuristic", "baseline"]
 POLICIES: tuple[str, ...] = get_args(PolicyName)
@@ -63,27 +74,36 @@ class TrainingConfig:
     """torch intra-op CPU threads (``torch.set_num_threads``); results depend on it, so resume refuses a change."""
 
     def __post_init__(self) -> None:
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy {self.policy!r} is unknown; valid: {list(POLICIES)}")
-        if self.evaluate is not None:
-            if self.evaluate not in EVAL_MODES:
-                raise ValueError(f"evaluate {self.evaluate!r} is unknown; valid: {list(EVAL_MODES)} or None")
-            if self.policy != "ppo" or self.policy_checkpoint is None:
-                raise ValueError("evaluate needs policy='ppo' and a policy_checkpoint (the trained policy to act with)")
+        # Every field is validated (issue 13): wrong type -> TypeError, wrong value -> ValueError.
+        check_str("policy", self.policy, POLICIES)
+        check_str("task", self.task, task_names())
         names = ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every", "threads")
         for name in names:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            check_int(name, getattr(self, name), low=1, high=MAX_COUNT)
+        check_int("hidden_dim", self.hidden_dim, low=1, high=MAX_COUNT)
+        check_int("seed", self.seed, low=0, high=MAX_SEED)
         if self.n_minibatches > self.n_envs:
             raise ValueError(f"n_minibatches ({self.n_minibatches}) must be <= n_envs ({self.n_envs}): minibatches are env sequences")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {self.seed!r}")
         check_available_device("device", self.device, present=False)
-        if self.force_tempo is not None and self.force_tempo not in TempoAction.__members__:
-            raise ValueError(f"force_tempo {self.force_tempo!r} is unknown; valid: {list(TempoAction.__members__)} or None")
-        if self.lr <= 0 or self.entropy_coef < 0:
-            raise ValueError(f"lr must be > 0 and entropy_coef >= 0, got lr={self.lr}, entropy_coef={self.entropy_coef}")
+        if self.data_dir is not None:
+            check_str("data_dir", self.data_dir)
+        if self.force_tempo is not None:
+            check_str("force_tempo", self.force_tempo, list(TempoAction.__members__))
+        check_str("reward_mode", self.reward_mode, REWARD_MODES)
+        object.__setattr__(self, "lr", check_float("lr", self.lr, low=0.0, low_open=True, high=MAX_LR))
+        object.__setattr__(self, "entropy_coef", check_float("entropy_coef", self.entropy_coef, low=0.0))
+        check_bool("tensorboard", self.tensorboard)
+        if not isinstance(self.tags, dict):
+            raise TypeError(f"tags must be a dict of str to str, got {type(self.tags).__name__}")
+        for key, value in self.tags.items():
+            check_str("tags key", key)
+            check_str(f"tags[{key!r}]", value)
+        if self.evaluate is not None:
+            check_str("evaluate", self.evaluate, EVAL_MODES)
+            if self.policy != "ppo" or self.policy_checkpoint is None:
+                raise ValueError("evaluate needs policy='ppo' and a policy_checkpoint (the trained policy to act with)")
+        if self.policy_checkpoint is not None:
+            check_str("policy_checkpoint", self.policy_checkpoint)
 
     @property
     def batches(self) -> int:
@@ -110,11 +130,7 @@ class TrainingConfig:
             raise ValueError(f"{path}: not valid JSON ({exc}); the run's config is corrupt") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path}: config must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown config fields {unknown}; valid: {sorted(known)}")
         try:
-            return cls(**data)
+            return dataclass_from_dict(cls, data)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: invalid config: {exc}") from None

@@ -252,7 +252,10 @@ class VectorizedTrainer:
             return outcomes, new_hidden
         rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
         dones = torch.full((self.config.n_envs,), last, dtype=torch.bool, device=self.device)
-        self.buffer.add_batch(norm_obs, actions, log_probs, masks, values, rewards, dones, torch.zeros_like(dones), hidden)
+        self.buffer.add_batch(
+            obs=norm_obs, actions=actions, log_probs=log_probs, masks=masks, values=values, rewards=rewards,
+            dones=dones, truncated=torch.zeros_like(dones), hidden=hidden,
+        )
         return outcomes, new_hidden
 
     def _penalise_previous(self, env: SeedEnv, epoch: int, penalty: float) -> None:

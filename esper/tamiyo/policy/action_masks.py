@@ -34,7 +34,7 @@ from esper.leyline import (
     check_topology,
 )
 from esper.leyline.defaults import DEFAULT_MAX_SEEDS
-from esper.tamiyo._validation import check_int, is_sequence
+from esper.leyline.validation import check_device, check_int, is_sequence
 
 SlotStates = Sequence[SeedStateReport | None]
 
@@ -56,9 +56,8 @@ def resolve_enabled_slots(num_slots: int, enabled_slots: Sequence[int] | None) -
         return tuple(range(num_slots))
     if not is_sequence(enabled_slots):
         raise TypeError(f"enabled_slots must be a sequence of slot indices or None, got {type(enabled_slots).__name__}")
-    for idx in enabled_slots:
-        if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < num_slots:
-            raise ValueError(f"enabled_slots entry {idx!r} is invalid; valid: ints in [0, {num_slots - 1}]")
+    for i, idx in enumerate(enabled_slots):
+        check_int(f"enabled_slots[{i}]", idx, low=0, high=num_slots - 1)
     if not enabled_slots:
         raise ValueError(f"enabled_slots must name at least one slot in [0, {num_slots - 1}]; got none")
     return tuple(sorted(set(enabled_slots)))
@@ -95,7 +94,7 @@ def _op_row(slot_states: SlotStates, enabled: tuple[int, ...], seeds_germinated:
 
 
 def _tensor(rows: list[bool] | list[list[bool]], device: str | torch.device) -> torch.Tensor:
-    return torch.tensor(rows, dtype=torch.bool, device=device)
+    return torch.tensor(rows, dtype=torch.bool, device=check_device("device", device, available=True))
 
 
 def compute_slot_mask(
@@ -116,7 +115,7 @@ def compute_blueprint_mask(topology: str = "cnn", *, device: str | torch.device 
 
 def compute_blend_mask(slot_states: SlotStates | None = None, *, device: str | torch.device = "cpu") -> torch.Tensor:
     """``(NUM_BLENDS,)``: every blending algorithm is always valid."""
-    return torch.ones(NUM_BLENDS, dtype=torch.bool, device=device)
+    return torch.ones(NUM_BLENDS, dtype=torch.bool, device=check_device("device", device, available=True))
 
 
 def compute_tempo_mask(
@@ -130,7 +129,7 @@ def compute_tempo_mask(
     The tempo only takes effect when op == GERMINATE; for other ops the sampled tempo is ignored,
     but all values stay allowed to avoid masking complexity.
     """
-    return torch.ones(NUM_TEMPO, dtype=torch.bool, device=device)
+    return torch.ones(NUM_TEMPO, dtype=torch.bool, device=check_device("device", device, available=True))
 
 
 def compute_op_mask(
@@ -144,7 +143,7 @@ def compute_op_mask(
     """``(NUM_OPS,)``: WAIT always; GERMINATE/CULL/FOSSILIZE when some enabled slot allows it."""
     num_slots = len(_check_slot_states(slot_states))
     enabled = resolve_enabled_slots(num_slots, enabled_slots)
-    row = _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, 0), check_int("max_seeds", max_seeds, 0))
+    row = _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, low=0), check_int("max_seeds", max_seeds, low=0))
     return _tensor(row, device)
 
 
@@ -162,7 +161,7 @@ def _mask_rows(
         "blueprint": _blueprint_row(topology),
         "blend": [True] * NUM_BLENDS,
         "tempo": [True] * NUM_TEMPO,
-        "op": _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, 0), check_int("max_seeds", max_seeds, 0)),
+        "op": _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, low=0), check_int("max_seeds", max_seeds, low=0)),
     }
     return {name: rows[name] for name in HEAD_NAMES}
 
@@ -199,12 +198,14 @@ def compute_batch_masks(
     if len(slot_counts) != 1:
         raise ValueError(f"batch_slot_states envs must all have the same number of slots, got {slot_counts}")
     batch = len(batch_slot_states)
-    if isinstance(seeds_germinated, int):
-        counts = [seeds_germinated] * batch
-    else:
-        counts = list(seeds_germinated)
+    if is_sequence(seeds_germinated):
+        assert not isinstance(seeds_germinated, int)
+        counts = [check_int(f"seeds_germinated[{i}]", c, low=0) for i, c in enumerate(seeds_germinated)]
         if len(counts) != batch:
             raise ValueError(f"seeds_germinated must be an int or have one entry per env ({batch}), got {len(counts)}")
+    else:
+        counts = [check_int("seeds_germinated (an int >= 0 or one per env)", seeds_germinated, low=0)] * batch
+    check_device("device", device, available=True)
     per_env = [
         _mask_rows(states, enabled_slots, topology, count, max_seeds)
         for states, count in zip(batch_slot_states, counts, strict=True)

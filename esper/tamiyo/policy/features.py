@@ -16,7 +16,7 @@ import torch
 
 from esper.leyline import NUM_BLUEPRINTS, NUM_SLOTS, BlueprintAction, SeedStage, SeedStateReport, is_active
 from esper.leyline.defaults import TEMPO_FEATURE_SCALE
-from esper.tamiyo._validation import check_int, is_sequence
+from esper.leyline.validation import check_device, check_int, is_sequence
 from esper.tamiyo.signals import HISTORY_LENGTH, TrainingSignals
 
 SLOT_FEATURE_SIZE = 18
@@ -150,7 +150,7 @@ assert len(SLOT_FEATURES) == SLOT_FEATURE_SIZE == 5 + NUM_BLUEPRINTS
 
 
 def _check_num_slots(num_slots: int) -> int:
-    return check_int("num_slots", num_slots, 1)
+    return check_int("num_slots", num_slots, low=1)
 
 
 def get_feature_size(num_slots: int = NUM_SLOTS) -> int:
@@ -219,6 +219,7 @@ def build_observation(
     device: str | torch.device = "cpu",
 ) -> torch.Tensor:
     """Float32 1-D observation of length ``get_feature_size(len(slot_reports))``."""
+    device = check_device("device", device, available=True)
     return torch.tensor(observation_values(signals, slot_reports), dtype=torch.float32, device=device)
 
 
@@ -228,6 +229,9 @@ def build_observations(
     device: str | torch.device = "cpu",
 ) -> torch.Tensor:
     """Batched observations ``(N, D)`` for ``(signals, slot_reports)`` pairs with the same slot count."""
+    device = check_device("device", device, available=True)
+    if not is_sequence(items):
+        raise TypeError(f"items must be a list of (signals, slot_reports) pairs, got {type(items).__name__}")
     if not items:
         raise ValueError("items must hold at least one (signals, slot_reports) pair")
     rows = [observation_values(signals, reports) for signals, reports in items]
