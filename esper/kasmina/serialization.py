@@ -36,12 +36,13 @@ def read_int(data: Mapping[str, object], key: str, what: str, *, minimum: int = 
     return value
 
 
-def read_float(data: Mapping[str, object], key: str, what: str) -> float:
+def read_float(data: Mapping[str, object], key: str, what: str, *, finite: bool = True) -> float:
+    """``data[key]`` as a float; NaN/inf are refused unless ``finite=False`` (health measurements may diverge)."""
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what}.{key} must be a float, got {type(value).__name__} {value!r}")
     result = float(value)
-    if not math.isfinite(result):
+    if finite and not math.isfinite(result):
         raise ValueError(f"{what}.{key} must be finite, got {result}")
     return result
 
