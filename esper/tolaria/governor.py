@@ -4,8 +4,9 @@ An epoch is unhealthy when (DEC.seedhealth.3):
 
 - its training loss is NaN/inf, or (once at least ``GOVERNOR_MIN_HISTORY`` healthy losses are known) exceeds both
   ``spike_factor`` x the median of the recent healthy losses and that median plus ``min_spike_delta``;
-- its validation loss (when given) fails the same tests against its own history: train-mode BatchNorm hides a
-  poisoned host from the training loss, eval mode does not;
+- its validation loss (when given) is NaN/inf: train-mode BatchNorm hides a poisoned host from the training loss,
+  eval mode does not (a spike rule on the validation loss was tried and dropped: a legitimate cull of a helpful
+  blended seed raises it beyond 3x its median, DEC.seedhealth.3);
 - a normalisation running buffer is non-finite or grew beyond ``NORM_BUFFER_GROWTH_LIMIT`` x its magnitude in the
   last healthy snapshot.
 
@@ -28,7 +29,7 @@ from typing import Any
 import torch
 
 from esper.kasmina.host import MorphogeneticModel
-from esper.leyline import TelemetryEvent, TelemetryEventType
+from esper.leyline import SeedStage, TelemetryEvent, TelemetryEventType
 from esper.leyline.defaults import GOVERNOR_HISTORY, GOVERNOR_PENALTY, GOVERNOR_SPIKE_FACTOR
 from esper.tolaria.evaluation import model_slots
 from esper.tolaria.norm_stats import norm_buffer_magnitudes, norm_buffers_unhealthy
@@ -42,14 +43,15 @@ factor of 3 is not a divergence."""
 GOVERNOR_REASON = "governor"
 
 _OptimizerState = dict[str, Any]
+_BLENDED_STAGES = frozenset({SeedStage.BLENDING, SeedStage.PROBATIONARY, SeedStage.FOSSILIZED})
 
 
 @dataclass(frozen=True, slots=True)
 class GovernorVerdict:
     """Result of :meth:`TolariaGovernor.check`.
 
-    ``reason`` is ``"ok"``; ``"nan"``, ``"inf"`` or ``"spike"`` (training loss); ``"val_nan"``, ``"val_inf"`` or
-    ``"val_spike"`` (validation loss); or ``"norm_buffers"`` (``bad_buffers`` names them).
+    ``reason`` is ``"ok"``; ``"nan"``, ``"inf"`` or ``"spike"`` (training loss); ``"val_nan"`` or ``"val_inf"``
+    (validation loss); or ``"norm_buffers"`` (``bad_buffers`` names them).
     """
 
     healthy: bool
@@ -107,7 +109,7 @@ class TolariaGovernor:
         self.min_spike_delta = float(min_spike_delta)
         self.on_event = on_event
         self.history: deque[float] = deque(maxlen=history)
-        self.val_history: deque[float] = deque(maxlen=history)
+        self._blended_at_snapshot: dict[str, str] = {}
         self._buffer_reference: dict[str, float] = {}
         self.rollback_count = 0
         self._last_verdict: GovernorVerdict | None = None
@@ -128,6 +130,7 @@ class TolariaGovernor:
         self._buffer_reference = {
             name: value for name, value in zip(mags, values, strict=True) if math.isfinite(value)
         }
+        self._blended_at_snapshot = self._blended_seeds()
 
     def _restore_weights(self) -> None:
         current = self.model.state_dict()
@@ -169,14 +172,22 @@ class TolariaGovernor:
             return prefix + "spike", threshold
         return "ok", threshold
 
+    def _blended_seeds(self) -> dict[str, str]:
+        """``{slot_id: seed_id}`` of seeds whose output reaches the host (BLENDING, PROBATIONARY, FOSSILIZED)."""
+        return {
+            slot_id: slot.state.seed_id
+            for slot_id, slot in model_slots(self.model)
+            if slot.state is not None and slot.state.stage in _BLENDED_STAGES
+        }
+
     def check(self, loss: float, *, val_loss: float | None = None) -> GovernorVerdict:
-        """Judge one epoch: training loss, validation loss (when given) and normalisation buffers. Healthy losses
-        are appended to their histories only when the whole epoch is healthy."""
+        """Judge one epoch: training loss (NaN/inf/spike), validation loss when given (NaN/inf) and normalisation
+        buffers. The healthy training loss is appended to the history only when the whole epoch is healthy."""
         value = float(loss)
         val = None if val_loss is None else float(val_loss)
         reason, threshold = self._judge(value, self.history, "")
-        if reason == "ok" and val is not None:
-            reason, threshold = self._judge(val, self.val_history, "val_")
+        if reason == "ok" and val is not None and not math.isfinite(val):
+            reason = "val_nan" if math.isnan(val) else "val_inf"
         bad: tuple[str, ...] = ()
         if reason == "ok":
             bad = tuple(norm_buffers_unhealthy(self.model, self._buffer_reference))
@@ -188,8 +199,6 @@ class TolariaGovernor:
         )
         if healthy:
             self.history.append(value)
-            if val is not None:
-                self.val_history.append(val)
         self._last_verdict = verdict
         return verdict
 
@@ -206,6 +215,12 @@ class TolariaGovernor:
                 culled_seeds.append(state.seed_id)
                 slot.cull(GOVERNOR_REASON)
                 culled_slots.append(slot_id)
+        # Restored normalisation statistics were measured with the seeds blended at snapshot time; when that set
+        # changed (a blended seed was culled since), they describe a model that no longer exists (DEC.seedhealth.4).
+        now = self._blended_seeds()
+        for slot_id, slot in model_slots(self.model):
+            if self._blended_at_snapshot.get(slot_id) != now.get(slot_id):
+                slot.host_stats_stale = True
         self.rollback_count += 1
         verdict = self._last_verdict
         report = GovernorReport(

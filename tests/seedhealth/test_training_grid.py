@@ -56,20 +56,24 @@ def _train_seed(base: Pretrained, data_task: str | None, slot_id: str, blueprint
     return slot, residual_ratio(model, slot, data.val_x)
 
 
+def _assert_healthy_after_training(base: Pretrained, data_task: str | None, slot_id: str, blueprint: str) -> None:
+    """Train ``blueprint`` in ``slot_id`` for 4 TRAINING epochs: finite, bounded and still alive (no health cull)."""
+    assert base.model.slot_ids == SLOTS
+    torch.manual_seed(1)
+    slot, residual = _train_seed(base, data_task, slot_id, blueprint)
+    assert params_finite(slot)
+    assert residual <= BOUND, f"{blueprint} in {slot_id} ({data_task or 'text'}): residual {residual:.3g}"
+    state = slot.state
+    assert state is not None
+    assert state.metrics.seed_residual_ratio <= BOUND and state.metrics.seed_output_finite
+
+
 @pytest.mark.req("ISSUE.9.1", "DEC.seedhealth.1")
 @pytest.mark.parametrize("task", ["digits", "digits_blind"])
 @pytest.mark.parametrize("slot_id", SLOTS)
 @pytest.mark.parametrize("blueprint", blueprint_names("cnn"))
 def test_cnn_training_seed_stays_finite_and_bounded(task: str, slot_id: str, blueprint: str) -> None:
-    base = _digits_host(task)
-    assert base.model.slot_ids == SLOTS
-    torch.manual_seed(1)
-    slot, residual = _train_seed(base, task, slot_id, blueprint)
-    assert params_finite(slot)
-    assert residual <= BOUND, f"{blueprint} in {slot_id} on {task}: residual {residual:.3g}"
-    state = slot.state
-    assert state is not None  # still alive: no health check failed
-    assert state.metrics.seed_residual_ratio <= BOUND and state.metrics.seed_output_finite
+    _assert_healthy_after_training(_digits_host(task), task, slot_id, blueprint)
 
 
 @pytest.mark.req("ISSUE.9.2", "DEC.seedhealth.1")
@@ -77,12 +81,7 @@ def test_cnn_training_seed_stays_finite_and_bounded(task: str, slot_id: str, blu
 @pytest.mark.parametrize("slot_id", SLOTS)
 @pytest.mark.parametrize("blueprint", blueprint_names("transformer"))
 def test_transformer_training_seed_stays_finite_and_bounded(optimizer: str, slot_id: str, blueprint: str) -> None:
-    base = _text_host(optimizer)
-    assert base.model.slot_ids == SLOTS
-    torch.manual_seed(1)
-    slot, residual = _train_seed(base, None, slot_id, blueprint)
-    assert params_finite(slot)
-    assert residual <= BOUND, f"{blueprint} in {slot_id} (host {optimizer}): residual {residual:.3g}"
+    _assert_healthy_after_training(_text_host(optimizer), None, slot_id, blueprint)
 
 
 @pytest.mark.req("ISSUE.9.1", "DEC.seedhealth.1")

@@ -163,6 +163,7 @@ class SeedEnv:
         if rollback is not None:
             self.stats.rollbacks += 1
             self.trainer.sync_optimizers()
+            self.trainer.recalibrate_if_stale(self.task)
             # The restored model, not the diverged one, is what the observation, the reward and the final
             # accuracy describe (issue 13 item 6): re-validate it. Its training loss/accuracy are those of the
             # last healthy epoch, the one the snapshot was taken after.
