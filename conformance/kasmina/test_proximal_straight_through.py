@@ -21,7 +21,24 @@ def test_value_is_the_host_and_seed_gradient_is_task_plus_pull() -> None:
     assert torch.equal(out, h)
     out.backward(upstream)
     assert s.grad is not None and h.grad is not None
-    torch.testing.assert_close(s.grad, upstream + 2.0 * (s.detach() - h.detach()) / 4)
+    torch.testing.assert_close(s.grad, upstream + 2.0 * (s.detach() - h.detach()) / 4)  # (B, C): 4 positions
+
+
+@pytest.mark.req("DEC.kasmina.15", "DEC.seedhealth.1")
+def test_pull_is_averaged_over_every_position() -> None:
+    """CNN maps (B, C, H, W) average over B*H*W; sequences (B, T, D) over B*T (channel_dim=-1)."""
+    torch.manual_seed(0)
+    for shape, channel_dim, n in (((2, 3, 4, 5), 1, 2 * 4 * 5), ((2, 7, 6), -1, 2 * 7)):
+        h = torch.randn(shape, requires_grad=True)
+        s = torch.randn(shape, requires_grad=True)
+        out = proximal_straight_through(h, s, h.detach(), 1.5, channel_dim=channel_dim)
+        assert torch.equal(out, h)
+        upstream = torch.randn(shape)
+        out.backward(upstream)
+        assert s.grad is not None
+        torch.testing.assert_close(s.grad, upstream + 1.5 * (s.detach() - h.detach()) / n)
+    with pytest.raises(ValueError, match="channel_dim"):
+        proximal_straight_through(h, s, h.detach(), 1.0, channel_dim=3)
     torch.testing.assert_close(h.grad, upstream)
 
 
@@ -40,7 +57,7 @@ def test_seed_residual_converges_under_a_constant_task_gradient() -> None:
     slot = _training_slot()
     x = torch.randn(16, 8, 4, 4)
     upstream = torch.randn_like(x) / x.shape[0]
-    opt = torch.optim.SGD(slot.seed_parameters(), lr=0.01)
+    opt = torch.optim.SGD(slot.seed_parameters(), lr=0.1)
     norms = []
     for _ in range(300):
         opt.zero_grad()
@@ -54,7 +71,7 @@ def test_seed_residual_converges_under_a_constant_task_gradient() -> None:
     # A plain straight-through under the same gradient keeps growing.
     torch.manual_seed(0)
     plain = _training_slot()
-    opt = torch.optim.SGD(plain.seed_parameters(), lr=0.01)
+    opt = torch.optim.SGD(plain.seed_parameters(), lr=0.1)
     for _ in range(300):
         opt.zero_grad()
         s = plain.seed(x)

@@ -25,10 +25,10 @@ def _run(tmp_path: Path, fake_rollback_at: int | None, monkeypatch: pytest.Monke
     calls = {"n": 0}
     real_observe = TolariaGovernor.observe
 
-    def observe(self: TolariaGovernor, loss: float) -> GovernorReport | None:
+    def observe(self: TolariaGovernor, loss: float, *, val_loss: float | None = None) -> GovernorReport | None:
         epoch = calls["n"] // 2  # two envs per epoch, in env order
         calls["n"] += 1
-        real_observe(self, loss)
+        real_observe(self, loss, val_loss=val_loss)
         if epoch == fake_rollback_at:
             return GovernorReport(reason="spike", loss=loss, penalty=GOVERNOR_PENALTY, culled_slots=(), culled_seeds=(), rollback_count=1)
         return None
@@ -61,7 +61,7 @@ def test_shaping_telescopes_through_a_governor_cull() -> None:
     healthy = governor.observe
     for epoch in range(6):
         # At epoch 3 the governor rolls back inside train_and_measure, culling the live seed between two steps.
-        governor.observe = (lambda loss: governor.rollback()) if epoch == 3 else healthy
+        governor.observe = (lambda loss, **_: governor.rollback()) if epoch == 3 else healthy
         env.train_and_measure()
         outcome = env.step(germinate if epoch == 0 else WAIT)
         shaping.append(outcome.reward.stage_shaping)

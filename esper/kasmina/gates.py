@@ -14,16 +14,25 @@ from esper.leyline.defaults import (
     G3_MIN_ALPHA,
     G3_MIN_BLEND_EPOCHS,
     G5_MIN_CONTRIBUTION,
+    SEED_MAX_GRAD_RATIO,
+    SEED_MAX_RESIDUAL_RATIO,
 )
 from esper.leyline.telemetry import TelemetryValue
 from esper.leyline.validation import MAX_COUNT, check_float, check_int
 
 #: Names of the gates, in lifecycle order.
-GATE_NAMES: tuple[str, ...] = ("G0", "G1", "G2", "G3", "G4", "G5")
+GATE_NAMES: tuple[str, ...] = ("G0", "G1", "G2", "G3", "G4", "G5", "HEALTH")
 
 #: G4 check names; the failing one becomes the auto-cull reason.
 NEGATIVE_COUNTERFACTUAL = "negative_counterfactual"
 PROBATION_TIMEOUT = "probation_timeout"
+
+#: Health check names (DEC.seedhealth.2); a failed one is the auto-cull reason of a diverging seed.
+PARAMS_FINITE = "params_finite"
+OUTPUT_FINITE = "output_finite"
+GRADIENT_RATIO_BOUNDED = "gradient_norm_ratio_bounded"
+RESIDUAL_BOUNDED = "residual_bounded"
+HEALTH_CHECKS: tuple[str, ...] = (PARAMS_FINITE, OUTPUT_FINITE, GRADIENT_RATIO_BOUNDED, RESIDUAL_BOUNDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +70,26 @@ def _ge(name: str, value: float, threshold: float, unit: str = "") -> tuple[str,
     return (name, ok, f"{name} {value:g}{unit} {sign} {threshold:g}{unit}")
 
 
+def _at_most(name: str, value: float, limit: float) -> tuple[str, bool, str]:
+    ok = math.isfinite(value) and value <= limit  # NaN and inf fail: an unbounded value never passes
+    sign = "<=" if ok else ">"
+    return (name, ok, f"{name} {value:g} {sign} {limit:g}" if not math.isnan(value) else f"{name} is NaN")
+
+
+def _flag(name: str, ok: bool, what: str) -> tuple[str, bool, str]:
+    return (name, ok, f"{what} {'finite' if ok else 'non-finite'}")
+
+
 @dataclass(frozen=True, slots=True)
 class QualityGates:
     """Gate thresholds (defaults from ``esper.leyline.defaults``) and the gate checks.
 
     - G0 germination: the slot is empty and the blueprint exists for the topology.
     - G1 GERMINATED->TRAINING: a seed module was built.
-    - G2 TRAINING->BLENDING: improvement since stage start, epochs in stage, seed gradient-norm ratio.
+    - G2 TRAINING->BLENDING: the health checks, improvement since stage start, epochs in stage, seed gradient-norm
+      ratio >= minimum (not applicable to a seed without parameters).
+    - HEALTH (every epoch of a TRAINING/BLENDING/PROBATIONARY seed): parameters and output finite, gradient-norm
+      ratio and relative residual finite and bounded. A failed health check culls the seed (DEC.seedhealth.2).
     - G3 BLENDING->PROBATIONARY: epochs blending and alpha.
     - G4 staying in PROBATIONARY: counterfactual not <= 0 (when measured) and not timed out.
     - G5 PROBATIONARY->FOSSILIZED: counterfactual contribution measured and large enough.
@@ -79,6 +101,8 @@ class QualityGates:
     g3_min_epochs: int = G3_MIN_BLEND_EPOCHS
     g3_min_alpha: float = G3_MIN_ALPHA
     g5_min_contribution: float = G5_MIN_CONTRIBUTION
+    max_grad_ratio: float = SEED_MAX_GRAD_RATIO
+    max_residual_ratio: float = SEED_MAX_RESIDUAL_RATIO
 
     def __post_init__(self) -> None:
         # Impossible thresholds (alpha 2, NaN, a negative epoch count) are refused (issue 13).
@@ -109,12 +133,31 @@ class QualityGates:
             ("seed_built", seed_built, "seed module built" if seed_built else "no seed module"),
         ])
 
+    def health_checks(self, state: SeedState) -> list[tuple[str, bool, str]]:
+        """The checks of :meth:`health` (also the first checks of G2), in :data:`HEALTH_CHECKS` order."""
+        m = state.metrics
+        return [
+            _flag(PARAMS_FINITE, m.seed_params_finite, "seed parameters"),
+            _flag(OUTPUT_FINITE, m.seed_output_finite, "seed output"),
+            _at_most(GRADIENT_RATIO_BOUNDED, m.seed_gradient_norm_ratio, self.max_grad_ratio),
+            _at_most(RESIDUAL_BOUNDED, m.seed_residual_ratio, self.max_residual_ratio),
+        ]
+
+    def health(self, state: SeedState) -> GateResult:
+        """Gate ``HEALTH``: the seed is finite and bounded (checked every epoch of a live, non-fossilized seed)."""
+        return _result("HEALTH", self.health_checks(state))
+
     def g2(self, state: SeedState) -> GateResult:
         m = state.metrics
+        if m.seed_param_count == 0:
+            learning = ("gradient_norm_ratio", True, "seed has no parameters: gradient-norm ratio not applicable")
+        else:
+            learning = _ge("gradient_norm_ratio", m.seed_gradient_norm_ratio, self.g2_min_grad_ratio)
         return _result("G2", [
+            *self.health_checks(state),
             _ge("improvement", m.improvement_since_stage_start, self.g2_min_improvement, " points"),
             _ge("epochs_in_stage", m.epochs_in_current_stage, self.g2_min_epochs),
-            _ge("gradient_norm_ratio", m.seed_gradient_norm_ratio, self.g2_min_grad_ratio),
+            learning,
         ])
 
     def g3(self, state: SeedState) -> GateResult:
@@ -144,4 +187,15 @@ class QualityGates:
         return _result("G5", checks)
 
 
-__all__ = ["GATE_NAMES", "NEGATIVE_COUNTERFACTUAL", "PROBATION_TIMEOUT", "GateResult", "QualityGates"]
+__all__ = [
+    "GATE_NAMES",
+    "GRADIENT_RATIO_BOUNDED",
+    "HEALTH_CHECKS",
+    "NEGATIVE_COUNTERFACTUAL",
+    "OUTPUT_FINITE",
+    "PARAMS_FINITE",
+    "PROBATION_TIMEOUT",
+    "RESIDUAL_BOUNDED",
+    "GateResult",
+    "QualityGates",
+]

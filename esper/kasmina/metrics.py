@@ -6,6 +6,7 @@ import math
 import numbers
 from dataclasses import dataclass, fields
 
+from esper.kasmina.health import SeedHealth
 from esper.leyline.validation import check_keys, read_bool, read_float, read_int, read_optional_float
 from esper.leyline import SeedMetricsReport
 from esper.leyline.telemetry import TelemetryValue
@@ -26,6 +27,9 @@ def check_accuracy(name: str, value: object) -> float:
     return result
 
 
+_HEALTH_FIELDS: tuple[str, ...] = ("seed_residual_ratio", "seed_output_finite", "seed_params_finite")
+
+
 @dataclass(slots=True)
 class SeedMetrics:
     """Mutable metrics of one seed, updated by the trainer and by ``SeedSlot.step_epoch``."""
@@ -40,6 +44,10 @@ class SeedMetrics:
     counterfactual_contribution: float | None = None
     """Accuracy with the seed minus accuracy with its alpha forced to 0 (points); None until measured."""
     seed_gradient_norm_ratio: float = 0.0
+    seed_residual_ratio: float = 0.0
+    """Latest epoch's relative residual ``|s(x) - x| / |x|`` of the seed (see ``esper.kasmina.health``)."""
+    seed_output_finite: bool = True
+    seed_params_finite: bool = True
     seed_param_count: int = 0
     current_alpha: float = 0.0
     accuracy_recorded: bool = False
@@ -73,6 +81,14 @@ class SeedMetrics:
         if not math.isfinite(value):
             raise ValueError(f"contribution must be finite, got {value}")
         self.counterfactual_contribution = value
+
+    def record_health(self, health: SeedHealth) -> None:
+        """Store one epoch of seed health (residual ratio, output and parameter finiteness)."""
+        if not isinstance(health, SeedHealth):
+            raise TypeError(f"health must be a SeedHealth, got {type(health).__name__}")
+        self.seed_residual_ratio = health.residual_ratio
+        self.seed_output_finite = health.output_finite
+        self.seed_params_finite = health.params_finite
 
     def start_stage(self) -> None:
         """Reset per-stage counters; the stage starts at the latest accuracy, if any was recorded."""
@@ -113,10 +129,15 @@ class SeedMetrics:
 
     @classmethod
     def from_dict(cls, data: object) -> "SeedMetrics":
-        """Strict inverse of :meth:`to_dict`: every field required and type-checked."""
+        """Strict inverse of :meth:`to_dict`: every field required and type-checked, except the health fields
+        (added by issue 9; absent in older dicts: default healthy)."""
         what = "metrics"
         names = [f.name for f in fields(cls)]
-        d = check_keys(data, what, names)
+        required = [name for name in names if name not in _HEALTH_FIELDS]
+        d = dict(check_keys(data, what, required, optional=_HEALTH_FIELDS))
+        defaults = cls()
+        for name in _HEALTH_FIELDS:
+            d.setdefault(name, getattr(defaults, name))
         metrics = cls(
             epochs_total=read_int(d, "epochs_total", what),
             epochs_in_current_stage=read_int(d, "epochs_in_current_stage", what),
@@ -126,7 +147,10 @@ class SeedMetrics:
             accuracy_at_stage_start=read_float(d, "accuracy_at_stage_start", what),
             accuracy_at_blending_start=read_float(d, "accuracy_at_blending_start", what),
             counterfactual_contribution=read_optional_float(d, "counterfactual_contribution", what),
-            seed_gradient_norm_ratio=read_float(d, "seed_gradient_norm_ratio", what),
+            seed_gradient_norm_ratio=read_float(d, "seed_gradient_norm_ratio", what, finite=False),
+            seed_residual_ratio=read_float(d, "seed_residual_ratio", what, finite=False),
+            seed_output_finite=read_bool(d, "seed_output_finite", what),
+            seed_params_finite=read_bool(d, "seed_params_finite", what),
             seed_param_count=read_int(d, "seed_param_count", what),
             current_alpha=read_float(d, "current_alpha", what),
             accuracy_recorded=read_bool(d, "accuracy_recorded", what),

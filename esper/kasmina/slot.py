@@ -17,7 +17,8 @@ from torch import nn
 
 from esper.kasmina.blending import BlendGate, alpha_at_step, blend, check_blend_algorithm, gated_weight
 from esper.kasmina.blueprints import blueprint_names, create_blueprint
-from esper.kasmina.gates import GateResult, QualityGates
+from esper.kasmina.gates import HEALTH_CHECKS, GateResult, QualityGates
+from esper.kasmina.health import HEALTH_SUMS
 from esper.kasmina.metrics import SeedMetrics
 from esper.kasmina.state import SeedState
 from esper.kasmina.task_config import TaskConfig, probation_timeout_epochs
@@ -83,6 +84,7 @@ class SeedSlot(nn.Module):
     seed: nn.Module | None
     blend_gate: BlendGate | None
     _alpha: torch.Tensor
+    _health: torch.Tensor
 
     def __init__(
         self,
@@ -118,6 +120,10 @@ class SeedSlot(nn.Module):
         self.register_module("seed", None)
         self.register_module("blend_gate", None)
         self.register_buffer("_alpha", torch.zeros((), device=device), persistent=False)
+        self.register_buffer("_health", torch.zeros(HEALTH_SUMS, dtype=torch.float64, device=device), persistent=False)
+        self.host_stats_stale = False
+        """True once a seed whose output reached the host (BLENDING or later) was culled: normalisation statistics
+        downstream were measured with it and must be recomputed (the trainer does, DEC.seedhealth.4)."""
         self.isolate_gradients = False
         self._blend_algorithm_id: str | None = None
         self._blend_tempo_epochs: int | None = None
@@ -226,6 +232,7 @@ class SeedSlot(nn.Module):
             blend_algorithm_id=algorithm,
         )
         self._alpha = self._alpha.to(device)
+        self._health = torch.zeros(HEALTH_SUMS, dtype=torch.float64, device=device)
         self.seed = seed_module
         self.blend_gate = gate
         # Store blend settings for use in start_blending() (plan Task 6)
@@ -259,8 +266,15 @@ class SeedSlot(nn.Module):
             if self._record_gate(self.gates.g1(state, self.seed is not None)).passed:
                 self._transition(SeedStage.TRAINING)
         elif stage == SeedStage.TRAINING:
-            if self._record_gate(self.gates.g2(state)).passed:
+            g2 = self._record_gate(self.gates.g2(state))
+            if g2.passed:
                 self._transition(SeedStage.BLENDING)
+            else:
+                auto_culled = self._cull_if_unhealthy(g2)
+        elif stage in (SeedStage.BLENDING, SeedStage.PROBATIONARY) and self._cull_if_unhealthy(
+            self._record_gate(self.gates.health(state))
+        ):
+            auto_culled = True
         elif stage == SeedStage.BLENDING:
             self._advance_blending(state)
         elif stage == SeedStage.PROBATIONARY:
@@ -277,6 +291,14 @@ class SeedSlot(nn.Module):
             self._transition(SeedStage.DORMANT)
         self.sync_telemetry()
         return auto_culled
+
+    def _cull_if_unhealthy(self, gate: GateResult) -> bool:
+        """Auto-cull when ``gate`` failed a health check; the reason is the first failed health check's name."""
+        failed = [name for name in gate.failed_checks if name in HEALTH_CHECKS]
+        if not failed:
+            return False
+        self._cull(failed[0], auto=True)
+        return True
 
     def start_blending(self, total_steps: int) -> None:
         """Start the alpha ramp: ``total_steps`` epochs from alpha 0 to exactly 1 (stage must be BLENDING)."""
@@ -326,13 +348,34 @@ class SeedSlot(nn.Module):
             return h
         x = h.detach() if self.isolate_gradients else h
         s = run(seed, x)
+        if self.training and torch.is_grad_enabled():
+            self._accumulate_health(s, x)
         if mode is _Mode.TRAINING:
-            return proximal_straight_through(h, s, x, SEED_PROXIMAL_STRENGTH)
+            channel_dim = 1 if self.topology == "cnn" else -1
+            return proximal_straight_through(h, s, x, SEED_PROXIMAL_STRENGTH, channel_dim=channel_dim)
         weight = self._alpha
         gate = self.blend_gate
         if gate is not None:
             weight = gated_weight(weight, run(gate, x))
         return blend(h, s, weight)
+
+    def _accumulate_health(self, s: torch.Tensor, x: torch.Tensor) -> None:
+        with torch.no_grad():
+            residual = (s.detach() - x.detach()).double()
+            sums = torch.stack([
+                residual.square().sum(), x.detach().double().square().sum(), (~torch.isfinite(s.detach())).sum().double(),
+            ])
+            self._health.add_(sums)
+
+    def reset_health(self) -> None:
+        """Zero the health sums (the trainer calls it at the start of every training epoch)."""
+        self._health.zero_()
+
+    @property
+    def health_sums(self) -> torch.Tensor:
+        """Device tensor ``[sum |s(x) - x|^2, sum |x|^2, non-finite outputs]`` over the training forwards of the live
+        seed since :meth:`reset_health` (see ``esper.kasmina.health``). Read it once per epoch."""
+        return self._health
 
     @contextmanager
     def force_alpha_zero(self) -> Iterator[None]:
@@ -412,6 +455,8 @@ class SeedSlot(nn.Module):
             self.isolate_gradients = False  # the seed is now part of the host
             self._set_alpha(1.0)
         elif new_stage == SeedStage.CULLED:
+            if state.metrics.blending_started:
+                self.host_stats_stale = True
             self.seed = None
             self.blend_gate = None
             self.isolate_gradients = False

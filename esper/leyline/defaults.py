@@ -16,6 +16,10 @@ G2_MIN_IMPROVEMENT: Final = 0.5
 """Accuracy points gained since TRAINING began, required to start blending."""
 G2_MIN_EPOCHS: Final = 3
 G2_MIN_GRAD_RATIO: Final = 0.1
+SEED_MAX_GRAD_RATIO: Final = 100.0
+"""Health: a seed gradient-norm ratio above this (or non-finite) is a divergence, never a pass (DEC.seedhealth.2)."""
+SEED_MAX_RESIDUAL_RATIO: Final = 3.0
+"""Health: a relative residual |s(x) - x| / |x| above this (or non-finite) is a divergence (DEC.seedhealth.2)."""
 G3_MIN_BLEND_EPOCHS: Final = 3
 G3_MIN_ALPHA: Final = 0.95
 G5_MIN_CONTRIBUTION: Final = 1.0
@@ -24,7 +28,7 @@ PROBATION_MIN_EPOCHS: Final = 5
 PROBATION_FRACTION_OF_EPISODE: Final = 0.10
 EMBARGO_EPOCHS: Final = 5
 SEED_PROXIMAL_STRENGTH: Final = 1.0
-"""Strength of the proximal pull on a TRAINING seed's residual (see esper/kasmina/straight_through.py)."""
+"""Strength of the proximal pull on a TRAINING seed's residual, per position (esper/kasmina/straight_through.py)."""
 MIN_CULL_AGE: Final = 1
 """A seed must have lived this many epochs before Tamiyo may cull it."""
 

@@ -267,9 +267,10 @@ def read_int(data: Mapping[str, object], key: str, what: str, *, minimum: int = 
     return check_int(f"{what}.{key}", data[key], low=minimum)
 
 
-def read_float(data: Mapping[str, object], key: str, what: str) -> float:
-    """``data[key]`` as a finite ``float``."""
-    return check_float(f"{what}.{key}", data[key])
+def read_float(data: Mapping[str, object], key: str, what: str, *, finite: bool = True) -> float:
+    """``data[key]`` as a ``float``; NaN/inf are refused unless ``finite=False`` (e.g. seed health measurements,
+    which may legitimately diverge)."""
+    return check_float(f"{what}.{key}", data[key], finite=finite)
 
 
 def read_optional_float(data: Mapping[str, object], key: str, what: str) -> float | None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
+from esper.kasmina.health import SeedHealth
 from esper.kasmina.host import MorphogeneticModel
 from esper.kasmina.slot import SeedSlot
 from esper.leyline import SeedStage, is_active
@@ -101,16 +102,22 @@ def record_epoch_metrics(
     val_accuracy: float,
     contributions: Mapping[str, float] | None = None,
     grad_norm_ratios: Mapping[str, float] | None = None,
+    health: Mapping[str, SeedHealth] | None = None,
 ) -> None:
     """Write this epoch's measurements into the metrics of every slot holding an active seed.
 
     Every active seed records ``val_accuracy``; seeds listed in ``contributions`` / ``grad_norm_ratios`` get
-    their counterfactual contribution / seed gradient-norm ratio. Call before ``step_epoch()``.
+    their counterfactual contribution / seed gradient-norm ratio, seeds in ``health`` their health. Call before
+    ``step_epoch()``.
     """
     contributions = contributions or {}
     grad_norm_ratios = grad_norm_ratios or {}
+    health = health or {}
     known = set(model.slot_ids)
-    for name, mapping in (("contributions", contributions), ("grad_norm_ratios", grad_norm_ratios)):
+    mappings: tuple[tuple[str, Mapping[str, object]], ...] = (
+        ("contributions", contributions), ("grad_norm_ratios", grad_norm_ratios), ("health", health)
+    )
+    for name, mapping in mappings:
         unknown = sorted(set(mapping) - known)
         if unknown:
             raise ValueError(f"{name} names unknown slots {unknown}; valid: {list(model.slot_ids)}")
@@ -123,6 +130,8 @@ def record_epoch_metrics(
             state.metrics.record_counterfactual(contributions[slot_id])
         if slot_id in grad_norm_ratios:
             state.metrics.seed_gradient_norm_ratio = float(grad_norm_ratios[slot_id])
+        if slot_id in health:
+            state.metrics.record_health(health[slot_id])
 
 
 __all__ = [

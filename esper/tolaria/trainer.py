@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from esper.data.batches import iterate_minibatches
+from esper.kasmina.health import HEALTH_SUMS, SeedHealth, params_finite
 from esper.kasmina.host import MorphogeneticModel
 from esper.leyline import SeedStage
 from esper.tolaria.data_protocol import SupervisedData
@@ -26,6 +27,7 @@ from esper.tolaria.evaluation import (
     record_epoch_metrics,
     validate,
 )
+from esper.tolaria.norm_stats import recalibrate_norm_stats
 from esper.tolaria.optimizers import TrainerConfig, make_optimizer
 
 #: Stages in which a seed has its own optimiser.
@@ -37,12 +39,13 @@ _NORM_EPS = 1e-12
 
 @dataclass(frozen=True, slots=True)
 class TrainStats:
-    """One training epoch: mean loss, accuracy (points) and, per live seed's slot, the mean over batches of
-    ``||grad seed|| / ||grad host||``."""
+    """One training epoch: mean loss, accuracy (points), per slot of a live seed with parameters the mean over
+    batches of ``||grad seed|| / ||grad host||``, and per slot of a live seed its :class:`SeedHealth`."""
 
     train_loss: float
     train_accuracy: float
     seed_grad_norm_ratios: dict[str, float] = field(default_factory=dict)
+    seed_health: dict[str, SeedHealth] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,8 @@ def train_epoch(
     """One pass over the training split in shuffled minibatches; steps the host and every seed optimiser.
 
     ``seed_optimizers`` maps slot ids to the optimiser of that slot's seed; the gradient-norm ratio is
-    measured for exactly those slots. Loss, accuracy and ratios are summed on the device and read once.
+    measured for exactly those slots. The health of every live seed (with or without parameters) is measured
+    too. Loss, accuracy, ratios and health are summed on the device and read once.
     """
     seed_optimizers = seed_optimizers or {}
     slots = dict(model_slots(model))
@@ -105,6 +109,9 @@ def train_epoch(
     seed_ids = list(seed_optimizers)
     seed_params = {sid: [p for p in slots[sid].seed_parameters() if p.requires_grad] for sid in seed_ids}
     optimizers = [host_optimizer, *seed_optimizers.values()]
+    live = [sid for sid, slot in slots.items() if slot.state is not None and slot.state.stage in LIVE_SEED_STAGES]
+    for sid in live:
+        slots[sid].reset_health()
 
     model.train()
     loss_sum = torch.zeros((), device=device)
@@ -128,9 +135,28 @@ def train_epoch(
         correct += (logits.detach().argmax(dim=-1) == targets).sum()
         count += int(targets.numel())
         batches += 1
-    totals = torch.cat([torch.stack([loss_sum.double(), correct.double()]), ratio_sums.double() / batches]).tolist()
+    health_parts = [
+        torch.cat([slots[sid].health_sums.to(device), params_finite(slots[sid].seed_parameters(), device)[None].double()])
+        for sid in live
+    ]
+    totals = torch.cat(
+        [torch.stack([loss_sum.double(), correct.double()]), ratio_sums.double() / batches, *health_parts]
+    ).tolist()
     ratios = {sid: totals[2 + i] for i, sid in enumerate(seed_ids)}
-    return TrainStats(train_loss=totals[0] / count, train_accuracy=100.0 * totals[1] / count, seed_grad_norm_ratios=ratios)
+    base = 2 + len(seed_ids)
+    width = HEALTH_SUMS + 1
+    health = {
+        sid: SeedHealth.from_sums(
+            totals[base + i * width : base + i * width + HEALTH_SUMS], params_finite=totals[base + i * width + HEALTH_SUMS] == 1.0
+        )
+        for i, sid in enumerate(live)
+    }
+    return TrainStats(
+        train_loss=totals[0] / count,
+        train_accuracy=100.0 * totals[1] / count,
+        seed_grad_norm_ratios=ratios,
+        seed_health=health,
+    )
 
 
 class EpochTrainer:
@@ -155,13 +181,17 @@ class EpochTrainer:
             if state is None:
                 continue
             if state.stage in LIVE_SEED_STAGES:
+                params = [p for p in slot.seed_parameters() if p.requires_grad]
+                if not params:
+                    continue  # a zero-parameter seed (noop) has nothing to optimise: no optimiser, no ratio
                 live.add(slot_id)
                 current = self.seed_optimizers.get(slot_id)
-                params = list(slot.seed_parameters())
                 if current is None or not current.covers(state.seed_id, params):
                     self.seed_optimizers[slot_id] = _SeedOptimizer(
                         seed_id=state.seed_id,
-                        optimizer=make_optimizer(params, self.config, lr=self.config.seed_lr),
+                        optimizer=make_optimizer(
+                            params, self.config, lr=self.config.seed_lr, kind=self.config.seed_optimizer
+                        ),
                         params=params,
                     )
             elif state.stage == SeedStage.FOSSILIZED:
@@ -172,9 +202,23 @@ class EpochTrainer:
         for slot_id in sorted(set(self.seed_optimizers) - live):
             del self.seed_optimizers[slot_id]
 
+    def recalibrate_if_stale(self, data: SupervisedData) -> bool:
+        """Recompute the host's normalisation statistics when a seed whose output reached the host was culled
+        since the last call (``SeedSlot.host_stats_stale``), so its distortion does not outlive it
+        (DEC.seedhealth.4). Returns True when it recalibrated."""
+        stale = [slot for _, slot in model_slots(self.model) if slot.host_stats_stale]
+        if not stale:
+            return False
+        recalibrate_norm_stats(self.model, data.train_x, batch_size=self.config.batch_size)
+        for slot in stale:
+            slot.host_stats_stale = False
+        return True
+
     def train_epoch(self, data: SupervisedData) -> TrainStats:
-        """Sync optimisers, then one training pass (see :func:`train_epoch`)."""
+        """Sync optimisers, recalibrate stale normalisation statistics, then one training pass
+        (see :func:`train_epoch`)."""
         self.sync_optimizers()
+        self.recalibrate_if_stale(data)
         return train_epoch(
             self.model,
             data,
@@ -197,7 +241,9 @@ class EpochTrainer:
             self.model, data, val_accuracy=val_accuracy, batch_size=self.config.eval_batch_size
         )
         if record:
-            record_epoch_metrics(self.model, val_accuracy, contributions, train.seed_grad_norm_ratios)
+            record_epoch_metrics(
+                self.model, val_accuracy, contributions, train.seed_grad_norm_ratios, train.seed_health
+            )
         return EpochResult(train=train, val_loss=val_loss, val_accuracy=val_accuracy, contributions=contributions)
 
 

@@ -46,17 +46,20 @@ def test_gate_result_formatting() -> None:
     state = SeedState(seed_id="a", blueprint_id="norm", stage=SeedStage.TRAINING)
     state.metrics.epochs_in_current_stage = 3
     state.metrics.seed_gradient_norm_ratio = 0.2
+    state.metrics.seed_param_count = 10
     result = QualityGates().g2(state)
     assert isinstance(result, GateResult) and not result.passed
-    assert result.checks == {"improvement": False, "epochs_in_stage": True, "gradient_norm_ratio": True}
+    health = {"params_finite": True, "output_finite": True, "gradient_norm_ratio_bounded": True,
+              "residual_bounded": True}
+    assert result.checks == {**health, "improvement": False, "epochs_in_stage": True, "gradient_norm_ratio": True}
     assert result.reasons == ("improvement 0 points < 0.5 points",)
     data = result.to_event_data()
     assert data == {"gate": "G2", "passed": False, "reasons": "improvement 0 points < 0.5 points",
                     "failed_checks": "improvement"}
     strict = QualityGates(g2_min_improvement=-1.0)
     ok = strict.g2(state)
-    assert ok.passed and len(ok.reasons) == 3
-    assert GATE_NAMES == ("G0", "G1", "G2", "G3", "G4", "G5")
+    assert ok.passed and len(ok.reasons) == 7
+    assert GATE_NAMES == ("G0", "G1", "G2", "G3", "G4", "G5", "HEALTH")
 
 
 def test_g4_nan_counterfactual_is_not_a_cull() -> None:

@@ -45,7 +45,7 @@ def test_make_optimizer_kinds() -> None:
 
 def test_trainer_config_for_task() -> None:
     cfg = trainer_config_for(TASKS["text"], shuffle_seed=3)
-    assert (cfg.optimizer, cfg.host_lr, cfg.seed_lr, cfg.batch_size, cfg.shuffle_seed) == ("adam", 3e-3, 3e-3, 64, 3)
+    assert (cfg.optimizer, cfg.host_lr, cfg.seed_lr, cfg.batch_size, cfg.shuffle_seed) == ("adam", 3e-3, 1e-3, 64, 3)
 
 
 def test_flatten_logits_shapes() -> None:

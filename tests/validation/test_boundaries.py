@@ -394,7 +394,7 @@ def test_training_config_read_names_the_file_and_field(tmp_path: Path) -> None:
     TrainingConfig(episodes=4, n_envs=2, n_minibatches=2).write(path)
     assert TrainingConfig.read(path) == TrainingConfig(episodes=4, n_envs=2, n_minibatches=2)
     path.write_text('{"episodes": "many"}')
-    with pytest.raises(ValueError, match=r"config.json: episodes must be an int"):
+    with pytest.raises(ValueError, match=r"config.json: invalid config: episodes must be an int"):
         TrainingConfig.read(path)
     assert {f.name for f in dataclasses.fields(TrainingConfig)} >= {"tags", "checkpoint_every"}
 

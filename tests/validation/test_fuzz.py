@@ -52,6 +52,7 @@ from esper.leyline import (
     head_sizes,
 )
 from esper.leyline.validation import MAX_COUNT
+from esper.simic.rewards.inputs import MAX_SEED_COUNT
 from esper.simic.agent import PPOConfig, TamiyoRolloutBuffer
 from esper.simic.agent.network import MAX_ABS_OBS, FactoredRecurrentActorCritic
 from esper.simic.agent.normalizer import RunningMeanStd
@@ -388,7 +389,7 @@ TARGETS = [
         lambda: {"op": LifecycleOp.WAIT, "executed": True, "slot_idx": 0, "slots_before": (None,), "slots_after": (None,),
                  "seed_contribution": None, "seed_params": 0, "host_params": 1000},
         {"seed_params": lambda v: is_int(v, 0, MAX_COUNT), "host_params": lambda v: is_int(v, 1, MAX_COUNT),
-         "seed_contribution": lambda v: v is None or is_float(v), "auto_culls": lambda v: is_int(v, 0, MAX_COUNT),
+         "seed_contribution": lambda v: v is None or is_float(v), "auto_culls": lambda v: is_int(v, 0, MAX_SEED_COUNT),
          "val_accuracy_delta": lambda v: is_float(v, -100.0, 100.0), "slot_idx": lambda v: v is None or is_int(v, 0, 0),
          "op": lambda v: isinstance(v, LifecycleOp), "executed": lambda v: v is True},
         {"seed_params": [10**400, 2**63 - 1]},

@@ -8,6 +8,12 @@ from esper.leyline import LifecycleOp, SeedStateReport
 from esper.leyline.validation import MAX_COUNT, check_float, check_int
 
 
+MAX_SEED_COUNT = 1_000_000
+"""Upper bound of the per-step seed counts (``auto_culls``, ``contributing_fossilized``): a host has a handful of
+slots, and any count up to this keeps every reward component finite and within ``REWARD_COMPONENT_LIMIT``, so a
+larger count is refused here, naming the argument, not later as an out-of-range component (issue 13)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RewardInputs:
     """One env step as seen by the reward. Built by the training loop after ``step_epoch()``.
@@ -72,8 +78,8 @@ class RewardInputs:
             check_float("seed_contribution", self.seed_contribution)
         check_int("seed_params", self.seed_params, low=0, high=MAX_COUNT)
         check_int("host_params", self.host_params, low=1, high=MAX_COUNT)
-        check_int("auto_culls", self.auto_culls, low=0, high=MAX_COUNT)
-        check_int("contributing_fossilized", self.contributing_fossilized, low=0, high=MAX_COUNT)
+        check_int("auto_culls", self.auto_culls, low=0, high=MAX_SEED_COUNT)
+        check_int("contributing_fossilized", self.contributing_fossilized, low=0, high=MAX_SEED_COUNT)
         check_float("val_accuracy_delta", self.val_accuracy_delta, low=-100.0, high=100.0)
         if self.is_terminal and self.final_val_accuracy is None:
             raise ValueError("final_val_accuracy is required when is_terminal=True (accuracy points in [0, 100])")

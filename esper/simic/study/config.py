@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from esper.leyline.validation import MAX_COUNT, check_int, check_str
 from esper.simic.rewards import REWARD_MODES
 from esper.simic.training.config import TrainingConfig, parse_policy
 
@@ -38,16 +39,10 @@ class StudyConfig:
 
     def __post_init__(self) -> None:
         for name in ("train_seeds", "train_episodes", "eval_episodes", "n_envs", "max_epochs", "hidden_dim", "threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-        if isinstance(self.eval_seed, bool) or not isinstance(self.eval_seed, int) or self.eval_seed < self.train_seeds:
-            raise ValueError(
-                f"eval_seed must be an int >= train_seeds ({self.train_seeds}) so evaluation hosts are never trained on, "
-                f"got {self.eval_seed!r}"
-            )
-        if self.reward_mode not in REWARD_MODES:
-            raise ValueError(f"reward_mode {self.reward_mode!r} is unknown; valid: {list(REWARD_MODES)}")
+            check_int(name, getattr(self, name), low=1, high=MAX_COUNT)
+        # eval_seed >= train_seeds: evaluation hosts are never trained on.
+        check_int("eval_seed", self.eval_seed, low=self.train_seeds, high=MAX_COUNT)
+        check_str("reward_mode", self.reward_mode, REWARD_MODES)
 
     def training(self, seed: int) -> TrainingConfig:
         """The PPO training run of training seed ``seed``."""

@@ -23,6 +23,7 @@ from esper.leyline.defaults import G5_MIN_CONTRIBUTION
 from esper.simic.rewards import RewardBreakdown, RewardConfig, RewardInputs, compute_reward
 from esper.tamiyo.execution import ExecutionCheck, check_executable
 from esper.tamiyo.signals import SignalTracker, TrainingSignals
+from esper.tolaria.evaluation import record_epoch_metrics
 from esper.tolaria.governor import GovernorReport, TolariaGovernor
 from esper.tolaria.optimizers import trainer_config_for
 from esper.tolaria.trainer import EpochTrainer
@@ -156,17 +157,27 @@ class SeedEnv:
         """
         model = self.model
         result = self.trainer.run_epoch(self.task)
-        rollback = self.governor.observe(result.train.train_loss)
+        train_loss, train_accuracy = result.train.train_loss, result.train.train_accuracy
+        val_loss, val_accuracy = result.val_loss, result.val_accuracy
+        rollback = self.governor.observe(train_loss, val_loss=val_loss)
         if rollback is not None:
             self.stats.rollbacks += 1
             self.trainer.sync_optimizers()
+            self.trainer.recalibrate_if_stale(self.task)
+            # The restored model, not the diverged one, is what the observation, the reward and the final
+            # accuracy describe (issue 13 item 6): re-validate it. Its training loss/accuracy are those of the
+            # last healthy epoch, the one the snapshot was taken after.
+            val_loss, val_accuracy = self.trainer.validate(self.task)
+            record_epoch_metrics(model, val_accuracy)
+            if self.governor.history:
+                train_loss, train_accuracy = self.governor.history[-1], self.signals.train_accuracy
         occupied = sum(report is not None for report in model.slot_reports())
         self.signals = self.tracker.update(
             epoch=self.epoch,
-            train_loss=result.train.train_loss,
-            val_loss=result.val_loss,
-            train_accuracy=result.train.train_accuracy,
-            val_accuracy=result.val_accuracy,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            train_accuracy=train_accuracy,
+            val_accuracy=val_accuracy,
             total_params=model.host_param_count + model.seed_param_count,
             host_params=model.host_param_count,
             occupied_slots=occupied,

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from esper.leyline.validation import check_int
 from esper.simic.atomic import atomic_write_text, remove_stale_temp_files
 from esper.simic.training.config import TrainingConfig
 
@@ -37,11 +38,7 @@ class Progress:
 
     def __post_init__(self) -> None:
         for name in ("batches_done", "telemetry_offset"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"Progress.{name} must be an int >= 0, got {type(value).__name__} {value!r}")
-            if value < 0:
-                raise ValueError(f"Progress.{name} must be an int >= 0, got {value!r}")
+            check_int(f"Progress.{name}", getattr(self, name), low=0)
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
