@@ -38,7 +38,7 @@ def _act(slot: int, op: LifecycleOp, bp: BlueprintAction = BlueprintAction.NORM)
 
 @pytest.mark.req("DEC.tamiyo.7")
 def test_blueprint_mask_depends_only_on_topology_and_blend_on_nothing() -> None:
-    assert torch.equal(compute_blueprint_mask("cnn"), compute_action_masks([_seed(SeedStage.BLENDING)])["blueprint"])
+    assert torch.equal(compute_blueprint_mask(topology="cnn"), compute_action_masks([_seed(SeedStage.BLENDING)])["blueprint"])
     assert compute_blend_mask([_seed(SeedStage.FOSSILIZED)]).tolist() == [True, True, True]
 
 

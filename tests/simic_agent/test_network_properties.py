@@ -14,7 +14,7 @@ from esper.leyline import HEAD_NAMES, HEAD_SIZES
 from esper.simic.agent import PPOAgent
 from esper.simic.agent.network import POLICY_OUTPUT_GAIN, FactoredRecurrentActorCritic
 
-from conformance.simic_agent.rollouts import STATE_DIM, collect, random_masks
+from tests.simic_agent.rollouts import STATE_DIM, collect, random_masks
 
 ROWS = 4
 

@@ -10,7 +10,7 @@ from esper.leyline import HEAD_NAMES, HEAD_SIZES
 from esper.simic.agent import PPOConfig, RunningMeanStd, TamiyoRolloutBuffer
 from esper.simic.agent.network import FactoredRecurrentActorCritic
 
-from conformance.simic_agent.rollouts import STATE_DIM, random_masks
+from tests.simic_agent.rollouts import STATE_DIM, random_masks
 
 
 @pytest.mark.req("DEC.simic_agent.2")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.kasmina.helpers import drive_to, make_slot
+from tests.kasmina.helpers import drive_to, make_slot
 from esper.kasmina import COOLDOWN_EPOCHS, GateResult, SeedSlot, SeedStage, TaskConfig, probation_timeout_epochs
 from esper.leyline import InvalidTransitionError, TelemetryEvent, TelemetryEventType
 from esper.leyline.defaults import EMBARGO_EPOCHS

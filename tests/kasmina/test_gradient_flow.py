@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from conformance.kasmina.helpers import drive_to, feature_shape, make_slot, perturb_
+from tests.kasmina.helpers import drive_to, feature_shape, make_slot, perturb_
 from esper.kasmina import CNNHost, MorphogeneticModel, SeedSlot, SeedStage, TransformerHost
 
 CUDA = pytest.param("cuda", marks=[pytest.mark.cuda,

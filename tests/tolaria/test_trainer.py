@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conformance.tolaria.lifecycle import digits_model, germinate_at, perturb_seed
+from tests.tolaria.lifecycle import digits_model, germinate_at, perturb_seed
 from esper.data import TaskData
 from esper.kasmina.host import MorphogeneticModel
 from esper.leyline import SeedStage

@@ -7,7 +7,7 @@ import inspect
 import pytest
 import torch
 
-from conformance.kasmina.helpers import drive_to
+from tests.kasmina.helpers import drive_to
 from esper.kasmina import CNNHost, Host, MorphogeneticModel, SeedSlot, SeedStage, TaskConfig, TransformerHost
 from esper.leyline import TEMPO_TO_EPOCHS, TempoAction
 

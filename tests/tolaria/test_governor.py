@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.tolaria.lifecycle import digits_model, germinate_at
+from tests.tolaria.lifecycle import digits_model, germinate_at
 from esper.data import TaskData
 from esper.data.splits import SplitTensors
 from esper.kasmina.host import MorphogeneticModel

@@ -12,7 +12,7 @@ import torch
 
 from esper.cli import main
 
-from conformance.training.loop_helpers import events
+from tests.training.loop_helpers import events
 
 
 @pytest.mark.req("ISSUE.6.4", "DEC.training.8")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from conformance.kasmina.helpers import perturb_
+from tests.kasmina.helpers import perturb_
 from esper.kasmina import SeedSlot, blueprint_names, blueprint_param_count, create_blueprint
 from esper.kasmina.blueprints import get_blueprint_spec
 from esper.leyline import TOPOLOGY_BLUEPRINTS, BlueprintAction

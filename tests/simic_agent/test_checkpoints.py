@@ -19,7 +19,7 @@ from esper.simic.agent import (
 )
 from esper.simic.agent.checkpoint import FORMAT_TAG
 
-from conformance.simic_agent.rollouts import STATE_DIM, collect
+from tests.simic_agent.rollouts import STATE_DIM, collect
 
 BASE_FEATURES, SLOTS = 23, 3
 OLD_SLOT_FEATURES, NEW_SLOT_FEATURES = 17, 18

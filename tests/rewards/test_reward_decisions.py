@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from conformance.rewards.reward_strategies import report, step_inputs
+from tests.rewards.reward_strategies import report, step_inputs
 from esper.leyline import LifecycleOp, SeedStage
 from esper.leyline.defaults import DEFAULT_GAMMA, GOVERNOR_PENALTY
 from esper.simic.rewards import (

@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.tamiyo.strategies import reports, signals, slot_lists
+from tests.tamiyo.strategies import reports, signals, slot_lists
 from esper.leyline import BlueprintAction, SeedMetricsReport, SeedStage, SeedStateReport
 from esper.tamiyo.policy.features import (
     build_observation,

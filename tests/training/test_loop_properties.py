@@ -13,7 +13,7 @@ from esper.simic.agent.ppo import PPOAgent
 from esper.simic.training import VectorizedTrainer, run_training
 from esper.tamiyo.policy.features import get_feature_size
 
-from conformance.training.loop_helpers import events, tiny_config
+from tests.training.loop_helpers import events, tiny_config
 
 
 @pytest.mark.req("ISSUE.6.1", "DEC.training.5")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from conformance.kasmina.helpers import drive_to, make_slot
+from tests.kasmina.helpers import drive_to, make_slot
 from esper.kasmina import SeedSlot, SeedStage, TaskConfig
 from esper.kasmina.blending import alpha_at_step, check_blend_algorithm, gated_weight, ramp_alpha
 from esper.leyline import BLEND_ALGORITHM_IDS, TEMPO_TO_EPOCHS

@@ -12,7 +12,7 @@ import esper.simic.agent.ppo as ppo_module
 from esper.leyline import HEAD_NAMES, LifecycleOp, defaults
 from esper.simic.agent import PPOAgent, PPOConfig, TamiyoRolloutBuffer
 
-from conformance.simic_agent.rollouts import STATE_DIM, collect
+from tests.simic_agent.rollouts import STATE_DIM, collect
 
 HIDDEN = 32
 

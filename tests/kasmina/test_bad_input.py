@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from conformance.kasmina.helpers import make_slot
+from tests.kasmina.helpers import make_slot
 from esper.kasmina import CNNHost, SeedMetrics, SeedSlot, SeedStage, TaskConfig, TransformerHost
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from conformance.tamiyo.strategies import decision_stages, signals, slot_lists
+from tests.tamiyo.strategies import decision_stages, signals, slot_lists
 from esper.leyline import HEAD_NAMES, TOPOLOGIES, BlendAction, LifecycleOp, TempoAction
 from esper.tamiyo.execution import check_executable
 from esper.tamiyo.heuristic import HeuristicConfig, HeuristicTamiyo

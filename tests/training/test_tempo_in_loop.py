@@ -10,7 +10,7 @@ import torch
 from esper.leyline import TEMPO_TO_EPOCHS, BlueprintAction, LifecycleOp, TempoAction
 from esper.simic.training import VectorizedTrainer
 
-from conformance.training.loop_helpers import events, script_actions, tiny_config
+from tests.training.loop_helpers import events, script_actions, tiny_config
 
 
 def _germinate_at_first_epoch(tempos: list[TempoAction]):

@@ -139,7 +139,7 @@ def test_executable_actions_execute_on_a_real_model(seeds_germinated: int) -> No
 @pytest.mark.req("SYS.6.5", "SYS.4.3")
 @pytest.mark.parametrize("topology", ["cnn", "transformer"])
 def test_every_mask_allowed_blueprint_germinates_in_kasmina(topology: str) -> None:
-    mask = compute_blueprint_mask(topology)
+    mask = compute_blueprint_mask(topology=topology)
     allowed = [BlueprintAction(i) for i in torch.nonzero(mask).flatten().tolist()]
     assert {b.blueprint_id for b in TOPOLOGY_BLUEPRINTS[topology]} == set(blueprint_names(topology))
     for bp in allowed:

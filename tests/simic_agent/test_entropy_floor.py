@@ -8,7 +8,7 @@ import torch
 from esper.leyline import HEAD_NAMES, LifecycleOp
 from esper.simic.agent.ppo import PPOAgent, PPOConfig
 
-from conformance.simic_agent.rollouts import collect
+from tests.simic_agent.rollouts import collect
 
 STATE_DIM = 12
 

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.tamiyo.strategies import slot_lists
+from tests.tamiyo.strategies import slot_lists
 from esper.leyline import (
     NUM_BLUEPRINTS,
     TOPOLOGIES,
@@ -103,7 +103,7 @@ def test_forbidden_slots_and_blueprints_are_rejected(case: tuple) -> None:
     states, enabled, germinated, max_seeds, topology = case
     kw = dict(seeds_germinated=germinated, max_seeds=max_seeds, enabled_slots=enabled, topology=topology)
     slot_mask = compute_slot_mask(states, enabled)
-    bp_mask = compute_blueprint_mask(topology)
+    bp_mask = compute_blueprint_mask(topology=topology)
     for s in range(len(states)):
         for op in (LifecycleOp.GERMINATE, LifecycleOp.CULL, LifecycleOp.FOSSILIZE):
             if not slot_mask[s]:
@@ -158,7 +158,7 @@ def test_op_mask_only_looks_at_enabled_slots() -> None:
 @pytest.mark.req("SYS.4.3")
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_blueprint_mask_is_topology_minus_noop(topology: str) -> None:
-    mask = compute_blueprint_mask(topology)
+    mask = compute_blueprint_mask(topology=topology)
     assert mask.shape == (NUM_BLUEPRINTS,)
     expected = {b for b in TOPOLOGY_BLUEPRINTS[topology] if b != BlueprintAction.NOOP}
     assert {BlueprintAction(i) for i in torch.nonzero(mask).flatten().tolist()} == expected
@@ -167,7 +167,7 @@ def test_blueprint_mask_is_topology_minus_noop(topology: str) -> None:
 @pytest.mark.req("SYS.4.3")
 def test_unknown_topology_lists_valid_ones() -> None:
     with pytest.raises(ValueError, match="cnn.*transformer"):
-        compute_blueprint_mask("rnn")
+        compute_blueprint_mask(topology="rnn")
     with pytest.raises(ValueError, match="valid"):
         compute_action_masks([None], topology="mlp")
     with pytest.raises(ValueError, match="valid"):

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conformance.kasmina.helpers import drive_to, make_slot
+from tests.kasmina.helpers import drive_to, make_slot
 from esper.kasmina import SeedMetrics, SeedSlot, SeedStage
 from esper.leyline import SeedTelemetry
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from esper.leyline import HEAD_NAMES, HEAD_SIZES
 from esper.simic.agent import TamiyoRolloutBuffer
 
-from conformance.simic_agent.rollouts import random_masks
+from tests.simic_agent.rollouts import random_masks
 
 OBS, HIDDEN, MAX_STEPS = 5, 4, 8
 

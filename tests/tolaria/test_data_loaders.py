@@ -11,7 +11,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from conformance.tolaria.cifar_folder import TINY_PER_BATCH, TINY_TEST, overwrite, write_tiny_cifar
+from tests.tolaria.cifar_folder import TINY_PER_BATCH, TINY_TEST, overwrite, write_tiny_cifar
 from esper.data import DatasetError, iterate_minibatches, load_cifar10, load_digits_split, load_task, load_text_corpus
 from esper.data.text import stdlib_source_files
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.rewards.reward_strategies import (
+from tests.rewards.reward_strategies import (
     LIVE_PATH,
     multi_slot_cycles,
     reward_configs,

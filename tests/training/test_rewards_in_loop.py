@@ -16,7 +16,7 @@ from esper.simic.training import VectorizedTrainer
 from esper.simic.training.environment import SeedEnv
 from esper.tolaria.governor import GovernorReport, TolariaGovernor
 
-from conformance.training.loop_helpers import tiny_config
+from tests.training.loop_helpers import tiny_config
 
 WAIT = FactoredAction.from_indices(0, 0, 0, 0, LifecycleOp.WAIT)
 
