@@ -38,6 +38,27 @@ class ConformanceAdapter(Protocol):
         """A CNN ``Host`` (the plan's ``Host``, with ``germinate_seed``) with exactly 3 empty seed slots."""
         ...
 
+    def host_slots(self, host: Host) -> Sequence[SeedSlot]:
+        """The host's seed slots, in slot-index order."""
+        ...
+
+    def host_input(self, host: Host, batch: int) -> torch.Tensor:
+        """A valid input batch for ``host.forward``."""
+        ...
+
+    def slot_input(self, slot: SeedSlot, batch: int) -> torch.Tensor:
+        """A valid feature batch for ``slot.forward`` (the host activations at the slot's injection point)."""
+        ...
+
+    def advance(self, slot: SeedSlot, stage: str) -> None:
+        """Drive the slot's germinated seed forward to ``stage`` (``"TRAINING"``, ``"BLENDING"``,
+        ``"PROBATIONARY"`` or ``"FOSSILIZED"``), recording metrics that pass every lifecycle gate."""
+        ...
+
+    def cull(self, slot: SeedSlot) -> None:
+        """Remove the slot's seed, leaving the slot empty (the start of a new seed's episode)."""
+        ...
+
     def make_slot(self, *, topology: str = "cnn") -> SeedSlot:
         """An empty standalone ``SeedSlot`` whose task topology is ``"cnn"`` or ``"transformer"``."""
         ...

@@ -32,6 +32,25 @@ class ReferenceAdapter:
 
         return MorphogeneticModel(CNNHost(in_channels=1, channels=(8, 12, 16)))
 
+    def host_slots(self, host: Host) -> Sequence[SeedSlot]:
+        return host.seed_slots
+
+    def host_input(self, host: Host, batch: int) -> torch.Tensor:
+        return torch.randn(batch, 1, 8, 8)
+
+    def slot_input(self, slot: SeedSlot, batch: int) -> torch.Tensor:
+        shape = (batch, slot.channels, 4, 4) if slot.topology == "cnn" else (batch, 6, slot.channels)
+        return torch.randn(shape)
+
+    def advance(self, slot: SeedSlot, stage: str) -> None:
+        from esper.kasmina.slot import SeedStage
+        from tests.kasmina.helpers import drive_to
+
+        drive_to(slot, SeedStage[stage])
+
+    def cull(self, slot: SeedSlot) -> None:
+        slot.cull("conformance")
+
     def make_slot(self, *, topology: str = "cnn") -> SeedSlot:
         from esper.kasmina.slot import SeedSlot
         from esper.kasmina.task_config import TaskConfig
