@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from esper.kasmina.host import Host
     from esper.kasmina.slot import SeedSlot
     from esper.leyline import SeedStateReport
-    from esper.simic.agent import PPOAgent, TamiyoRolloutBuffer
+    from esper.simic.agent.ppo import PPOAgent
+    from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
     from esper.simic.agent.network import FactoredRecurrentActorCritic
 
 

@@ -11,7 +11,7 @@ STATE_DIM = 77
 
 
 def _ops() -> torch.Tensor:
-    from esper.leyline import LifecycleOp
+    from esper.leyline.factored_actions import LifecycleOp
 
     return torch.tensor([LifecycleOp.WAIT, LifecycleOp.GERMINATE, LifecycleOp.CULL, LifecycleOp.FOSSILIZE])
 
@@ -34,7 +34,7 @@ def test_compute_per_head_advantages_returns_tempo_advantages() -> None:
 def test_without_germinate_the_tempo_head_gets_no_policy_gradient(adapter: ConformanceAdapter) -> None:
     """Tempo is masked like blueprint and blend: a rollout without GERMINATE gives the tempo head zero policy
     gradient (entropy coefficient 0 isolates the policy term), while slot and op heads learn."""
-    from esper.leyline import LifecycleOp
+    from esper.leyline.factored_actions import LifecycleOp
 
     agent = adapter.make_agent(STATE_DIM)
     for name in list(agent.entropy_coef_per_head):

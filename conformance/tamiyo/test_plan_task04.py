@@ -40,7 +40,7 @@ def slot_states(adapter: ConformanceAdapter) -> list[States]:
 
 @pytest.mark.req("T04.1")
 def test_tempo_mask_allows_every_tempo(slot_states: list[States]) -> None:
-    from esper.leyline import LifecycleOp
+    from esper.leyline.factored_actions import LifecycleOp
     from esper.leyline.factored_actions import NUM_TEMPO
     from esper.tamiyo.policy.action_masks import compute_tempo_mask
 

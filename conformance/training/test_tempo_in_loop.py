@@ -10,7 +10,7 @@ from conformance.adapter import ConformanceAdapter
 
 def _germinate_row(slot: int, tempo: int) -> tuple[int, int, int, int, int]:
     """Head indices in HEAD_NAMES order: GERMINATE a NORM seed with the given tempo index."""
-    from esper.leyline import BlueprintAction, LifecycleOp
+    from esper.leyline.factored_actions import BlueprintAction, LifecycleOp
 
     return (slot, int(BlueprintAction.NORM), 0, tempo, int(LifecycleOp.GERMINATE))
 
@@ -28,7 +28,7 @@ def test_the_sampled_tempo_index_decides_the_seeds_ramp(adapter: ConformanceAdap
 
 @pytest.mark.req("T11.2.1")
 def test_non_germinate_actions_germinate_nothing(adapter: ConformanceAdapter) -> None:
-    from esper.leyline import BlueprintAction, LifecycleOp
+    from esper.leyline.factored_actions import BlueprintAction, LifecycleOp
 
     assert adapter.execute_in_loop([(0, int(BlueprintAction.NORM), 0, 2, int(LifecycleOp.WAIT))]) == [None]
 
