@@ -90,9 +90,11 @@ def run_pytest(
     workers: int = 0,
     extra: Sequence[str] = (),
     timeout: float | None = None,
+    paths: Sequence[str] = KIT_DIRS,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the kit's tests in a fresh interpreter (cwd: the kit) and write ``--spec-results``."""
-    cmd = [sys.executable, "-m", "pytest", *KIT_DIRS, "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
+    """Run the kit's tests (``paths``: directories, files or node IDs) in a fresh interpreter (cwd: the kit) and
+    write ``--spec-results``."""
+    cmd = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
            "-o", "addopts=", "--spec-results", str(results_path), "--tb=line"]
     if only:
         cmd += ["--spec-only", ",".join(only)]
