@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from esper.kasmina.slot import SeedSlot
+    from esper.kasmina.slot import SeedSlot, SeedStage
 
 
 def advance_to_blending(slot: SeedSlot) -> None:
@@ -19,4 +19,10 @@ def advance_to_blending(slot: SeedSlot) -> None:
         slot.state.metrics.record_accuracy(50.0 + i)
         slot.state.metrics.seed_gradient_norm_ratio = 0.5
         slot.step_epoch()
-    assert slot.state.stage == SeedStage.BLENDING, f"expected BLENDING (plan Task 15), got {slot.state.stage.name}"
+    stage = _stage(slot)
+    assert stage == SeedStage.BLENDING, f"expected BLENDING (plan Task 15), got {stage.name}"
+
+
+def _stage(slot: SeedSlot) -> SeedStage:
+    assert slot.state is not None
+    return slot.state.stage

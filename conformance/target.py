@@ -128,11 +128,10 @@ def describe() -> Target:
     """The target as configured by the environment (reads files, imports nothing)."""
     path = target_dir()
     raw_known = os.environ.get(KNOWN_ENV, "").strip()
-    known_file: Path | None = Path(raw_known).resolve() if raw_known else path / KNOWN_FILE_NAME
-    if raw_known and not known_file.is_file():
+    candidate = Path(raw_known).resolve() if raw_known else path / KNOWN_FILE_NAME
+    if raw_known and not candidate.is_file():
         raise TargetError(f"{KNOWN_ENV}={raw_known!r} does not exist")
-    if not known_file.is_file():
-        known_file = None
+    known_file = candidate if candidate.is_file() else None
     known = read_known_failures(known_file) if known_file else {}
     adapter = os.environ.get(ADAPTER_ENV, "").strip() or DEFAULT_ADAPTER
     return Target(path, _version(path), _revision(path), adapter, known, known_file)

@@ -132,7 +132,7 @@ class ReferenceAdapter:
             outcome = env.step(FactoredAction.from_indices(*row))
             out.append(outcome.tempo_epochs)
             if outcome.tempo_epochs is not None:
-                state = env.model.slots[env.model.slot_ids[row[0]]].state
+                state = env.model.seed_slots[row[0]].state
                 assert state is not None and state.blend_tempo_epochs == outcome.tempo_epochs
         return out
 

@@ -43,7 +43,7 @@ def test_factored_action_is_frozen_with_a_typed_tempo_field() -> None:
     action = FactoredAction.from_indices(1, 1, 2, 2, 1)
     assert action.tempo is TempoAction.SLOW
     with pytest.raises(dataclasses.FrozenInstanceError):
-        action.tempo = TempoAction.FAST  # type: ignore[misc]
+        setattr(action, "tempo", TempoAction.FAST)
     with pytest.raises(ValueError):
         FactoredAction.from_indices(0, 0, 0, 3, 0)  # no fourth tempo
 

@@ -18,11 +18,13 @@ BATCH = 64
 Masks = dict[str, torch.Tensor]
 
 
-def _net(**kwargs: int) -> FactoredRecurrentActorCritic:
+def _net(num_tempo: int | None = None) -> FactoredRecurrentActorCritic:
     from esper.simic.agent.network import FactoredRecurrentActorCritic
     from esper.tamiyo.policy.features import get_feature_size
 
-    return FactoredRecurrentActorCritic(get_feature_size(3), **kwargs)
+    if num_tempo is None:
+        return FactoredRecurrentActorCritic(get_feature_size(3))
+    return FactoredRecurrentActorCritic(get_feature_size(3), num_tempo=num_tempo)
 
 
 def _obs(*lead: int) -> torch.Tensor:
@@ -35,7 +37,7 @@ def _sizes(net: FactoredRecurrentActorCritic) -> dict[str, int]:
     from esper.leyline import HEAD_NAMES
 
     out = net(_obs(1))
-    return {name: int(out[f"{name}_logits"].shape[-1]) for name in HEAD_NAMES}  # type: ignore[literal-required]
+    return {name: int(out[f"{name}_logits"].shape[-1]) for name in HEAD_NAMES}
 
 
 def _masks(net: FactoredRecurrentActorCritic, *lead: int) -> Masks:
@@ -127,7 +129,7 @@ def test_evaluate_actions_gives_tempo_log_prob_and_entropy() -> None:
     net = _net()
     obs, masks = _obs(3, 5), _masks(net, 3, 5)
     logits = net(obs, None, masks)
-    actions = {name: logits[f"{name}_logits"].argmax(-1) for name in HEAD_NAMES}  # type: ignore[literal-required]
+    actions = {name: logits[f"{name}_logits"].argmax(-1) for name in HEAD_NAMES}
     log_probs, entropies, value = _log_probs_entropies_value(tuple(net.evaluate_actions(obs, actions, None, masks)))
     log_p = torch.log_softmax(logits["tempo_logits"], -1)
     torch.testing.assert_close(log_probs["tempo"], log_p.gather(-1, actions["tempo"].unsqueeze(-1)).squeeze(-1))

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import torch
 
 from conformance.adapter import ConformanceAdapter
 
+if TYPE_CHECKING:
+    from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
+
 STATE_DIM = 77
 
 
-def _add(adapter: ConformanceAdapter, buffer: object, env: int, tempo: int, log_prob: float) -> None:
+def _add(adapter: ConformanceAdapter, buffer: TamiyoRolloutBuffer, env: int, tempo: int, log_prob: float) -> None:
     from esper.leyline import HEAD_NAMES
 
     actions = {name: torch.tensor(0) for name in HEAD_NAMES}
@@ -19,7 +24,7 @@ def _add(adapter: ConformanceAdapter, buffer: object, env: int, tempo: int, log_
     log_probs = {name: torch.tensor(-0.5) for name in HEAD_NAMES}
     log_probs["tempo"] = torch.tensor(log_prob)
     adapter.add_step(
-        buffer,  # type: ignore[arg-type]
+        buffer,
         env=env, obs=torch.randn(STATE_DIM), actions=actions, log_probs=log_probs, value=0.5, reward=1.0, done=False,
     )
 

@@ -7,10 +7,15 @@ observations whose only difference is the seed's tempo differ in exactly one fea
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import torch
 
 from conformance.adapter import ConformanceAdapter
+
+if TYPE_CHECKING:
+    from esper.kasmina.slot import SeedSlot
 
 BASE = 23
 TEMPOS = (3, 5, 8)
@@ -22,9 +27,9 @@ def _obs_with_seed(adapter: ConformanceAdapter, slot_index: int, tempo: int, sta
     slot.germinate("norm", seed_id="s", blend_tempo_epochs=tempo)
     if stage is not None:
         adapter.advance(slot, stage)
-    slots: list[object] = [None, None, None]
+    slots: list[SeedSlot | None] = [None, None, None]
     slots[slot_index] = slot
-    return adapter.observation(slots)  # type: ignore[arg-type]
+    return adapter.observation(slots)
 
 
 def _tempo_index(adapter: ConformanceAdapter, slot_index: int, stage: str | None = None) -> int:
