@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from conformance.adapter import ConformanceAdapter, load_adapter
 from conformance.adapters.reference import ADAPTER, ReferenceAdapter
 from conformance.target import KIT_ROOT, TargetError, describe, read_known_failures
 from esper.kasmina.slot import SeedSlot
+from esper.leyline import SeedStateReport
 from esper.tamiyo.policy import action_masks as am
 
 
@@ -70,22 +71,22 @@ def test_reference_adapter_satisfies_the_protocol() -> None:
 @pytest.mark.req("ISSUE.11.5", "DEC.conformance.5")
 def test_action_masks_come_from_the_per_head_functions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each head's row of compute_action_masks/compute_batch_masks is the per-head function's output."""
-    states: list[object] = [None, None, None]
+    states: list[SeedStateReport | None] = [None, None, None]
     seen: list[str] = []
     for head in ("slot", "blueprint", "blend", "tempo", "op"):
-        original = getattr(am, f"compute_{head}_mask")
+        original: Callable[..., torch.Tensor] = getattr(am, f"compute_{head}_mask")
 
-        def spy(*args: object, _original: object = original, _head: str = head, **kwargs: object) -> torch.Tensor:
+        def spy(
+            *args: object, _original: Callable[..., torch.Tensor] = original, _head: str = head, **kwargs: object
+        ) -> torch.Tensor:
             seen.append(_head)
-            out = _original(*args, **kwargs)  # type: ignore[operator]
-            assert isinstance(out, torch.Tensor)
-            return out
+            return _original(*args, **kwargs)
 
         monkeypatch.setattr(am, f"compute_{head}_mask", spy)
-    am.compute_action_masks(states)  # type: ignore[arg-type]
+    am.compute_action_masks(states)
     assert seen == ["slot", "blueprint", "blend", "tempo", "op"]
     seen.clear()
-    am.compute_batch_masks([states, states])  # type: ignore[list-item]
+    am.compute_batch_masks([states, states])
     assert seen == ["slot", "blueprint", "blend", "tempo", "op"] * 2
     assert am.compute_blueprint_mask([None], "transformer").tolist() == am.compute_blueprint_mask(topology="transformer").tolist()
 
@@ -120,3 +121,40 @@ def test_the_tempo_feature_is_found_by_difference() -> None:
     assert 23 + 2 * 18 <= index < 23 + 3 * 18
     with pytest.raises(AssertionError, match="must change exactly one feature"):
         _tempo_index(_TwiceTempo(), 1)
+
+
+@pytest.mark.req("ISSUE.11.6")
+def test_compile_suite_covers_every_entry_point_and_its_checker_catches_breaks() -> None:
+    """conformance/compile holds the policy, host and slot tests, recompile counts, inductor and the negative
+    control; the checker counts graphs and turns a graph break into GraphBreakError."""
+    from conformance.compile import checker
+    from conformance.report import collect_static
+
+    mapping = collect_static(["conformance/compile"])
+    names = {t["nodeid"].split("::")[1].split("[")[0] for t in mapping["CHK.15.2"]}
+    assert names >= {
+        "test_forward_is_one_graph_and_matches_eager",
+        "test_get_action_does_not_recompile_across_episodes",
+        "test_evaluate_actions_is_one_graph_and_does_not_recompile",
+        "test_inductor_compiles_the_policy_forward",
+        "test_checker_catches_a_planted_graph_break",
+        "test_slot_forward_is_one_graph_in_every_stage",
+        "test_alpha_ramp_steps_do_not_recompile",
+        "test_host_forward_does_not_recompile_across_episodes",
+    }
+    checker.reset()
+    counter = checker.GraphCounter()
+    double = checker.compile_fullgraph(lambda x: x * 2, counter)
+    for n in (1.0, 2.0, 3.0):
+        assert torch.equal(double(torch.full((2,), n)), torch.full((2,), 2 * n))
+    assert counter.graphs == 1
+
+    eager_only = getattr(torch.compiler, "disable")(lambda x: x + 1)  # dynamo cannot trace into it
+
+    def breaks(x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = eager_only(x) * 2
+        return out
+
+    with pytest.raises(checker.GraphBreakError, match="graph break in"):
+        checker.compile_fullgraph(breaks, checker.GraphCounter())(torch.ones(2))
+    checker.reset()

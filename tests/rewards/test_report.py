@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.rewards import synthetic_runs as demo
+from tests.rewards import synthetic_runs as demo
 from esper.nissa.report import summarize, write_report
 
 PLOTS = (
