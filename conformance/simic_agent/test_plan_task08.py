@@ -114,11 +114,11 @@ def test_get_action_samples_tempo() -> None:
 
 
 def _log_probs_entropies_value(result: tuple[object, ...]) -> tuple[Masks, Masks, torch.Tensor]:
-    """The plan's ``(log_probs, entropies, value)``; this kit also accepts ``(log_probs, value, entropies, ...)``
-    (the reference implementation's order until it adopts the plan's, see DEC.conformance.4)."""
-    log_probs, second, third = result[0], result[1], result[2]
-    entropies, value = (second, third) if isinstance(second, dict) else (third, second)
-    assert isinstance(log_probs, dict) and isinstance(entropies, dict) and isinstance(value, torch.Tensor)
+    """The plan's ``(log_probs, entropies, value)``, by position (a NamedTuple or longer tuple passes)."""
+    log_probs, entropies, value = result[0], result[1], result[2]
+    assert isinstance(log_probs, dict), f"evaluate_actions()[0] must be the log-prob dict, got {type(log_probs)}"
+    assert isinstance(entropies, dict), f"evaluate_actions()[1] must be the entropy dict, got {type(entropies)}"
+    assert isinstance(value, torch.Tensor), f"evaluate_actions()[2] must be the value tensor, got {type(value)}"
     return log_probs, entropies, value
 
 

@@ -92,14 +92,14 @@ def test_action_masks_come_from_the_per_head_functions(monkeypatch: pytest.Monke
 
 
 @pytest.mark.req("DEC.conformance.4")
-def test_evaluate_actions_order_helper_accepts_the_plans_and_ours() -> None:
+def test_evaluate_actions_order_is_the_plans() -> None:
     from conformance.simic_agent.test_plan_task08 import _log_probs_entropies_value
 
     lp, ent, value = {"tempo": torch.zeros(1)}, {"tempo": torch.ones(1)}, torch.full((1,), 2.0)
     assert _log_probs_entropies_value((lp, ent, value)) == (lp, ent, value)  # the plan's Task 8.5 order
-    assert _log_probs_entropies_value((lp, value, ent, None)) == (lp, ent, value)  # this package's order
-    with pytest.raises(AssertionError):
-        _log_probs_entropies_value((value, ent, lp))
+    assert _log_probs_entropies_value((lp, ent, value, None)) == (lp, ent, value)  # extra fields are allowed
+    with pytest.raises(AssertionError, match=r"\[1\] must be the entropy dict"):
+        _log_probs_entropies_value((lp, value, ent))  # the order this package used before issue 14
 
 
 class _TwiceTempo(ReferenceAdapter):

@@ -37,7 +37,7 @@ from esper.leyline.defaults import (
     DEFAULT_TARGET_KL,
     DEFAULT_VALUE_COEF,
 )
-from esper.simic.agent.advantages import causal_head_masks, compute_per_head_advantages
+from esper.simic.agent.advantages import causal_head_masks
 from esper.simic.agent.checkpoint import (
     CheckpointFormatError,
     CheckpointIncompatibleError,
@@ -47,8 +47,10 @@ from esper.simic.agent.checkpoint import (
     save_checkpoint,
 )
 from esper.simic.agent.distributions import check_actions, check_mask_rows
-from esper.simic.agent.network import FactoredRecurrentActorCritic, Hidden
+from esper.simic.agent.minibatch import SequenceBatch
+from esper.simic.agent.network import FactoredRecurrentActorCritic
 from esper.simic.agent.normalizer import RunningMeanStd
+from esper.simic.agent.outputs import ActionSample, Hidden, LSTMState
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
 
 KL_STOP_FACTOR = 1.5
@@ -183,6 +185,72 @@ def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) 
     return torch.where(mask, values, torch.zeros_like(values)).sum() / count
 
 
+def _policy_term(
+    ratio: dict[str, torch.Tensor],
+    advantages: torch.Tensor,
+    counted: dict[str, torch.Tensor],
+    steps: torch.Tensor,
+    clip_ratio: float,
+) -> torch.Tensor:
+    """Clipped surrogate, per head: ``−Σ_head Σ_counted min(r·A, clip(r, 1 ± ε)·A) / steps`` (plan Task 10: a head
+    gets advantage only where it was causally relevant; ``steps`` = number of padding-valid steps)."""
+    loss = advantages.new_zeros(())
+    for name, mask in counted.items():
+        head_ratio = ratio[name]
+        clipped_ratio = head_ratio.clamp(1.0 - clip_ratio, 1.0 + clip_ratio)
+        surrogate = torch.minimum(head_ratio * advantages, clipped_ratio * advantages)
+        loss = loss - _masked_mean(surrogate, mask, steps)
+    return loss
+
+
+def _value_term(
+    value: torch.Tensor,
+    returns: torch.Tensor,
+    old_value: torch.Tensor,
+    padding_valid: torch.Tensor,
+    steps: torch.Tensor,
+    value_clip: float | None,
+) -> torch.Tensor:
+    """``0.5 · mean (V − R)²`` over padding-valid steps; with ``value_clip`` the larger of that and the error of
+    ``V`` clipped to ``old_value ± value_clip`` (PPO2-style value clipping)."""
+    error = (value - returns).square()
+    if value_clip is not None:
+        clipped_value = old_value + (value - old_value).clamp(-value_clip, value_clip)
+        error = torch.maximum(error, (clipped_value - returns).square())
+    return 0.5 * _masked_mean(error, padding_valid, steps)
+
+
+def _entropy_term(
+    entropy: dict[str, torch.Tensor],
+    counted: dict[str, torch.Tensor],
+    steps: torch.Tensor,
+    coef_per_head: Mapping[str, float],
+) -> torch.Tensor:
+    """Entropy bonus ``Σ_head coef_head · Σ_counted H / steps`` (gated by causal relevance like the policy term)."""
+    bonus = steps.new_zeros(())
+    for name, mask in counted.items():
+        bonus = bonus + coef_per_head[name] * _masked_mean(entropy[name], mask, steps)
+    return bonus
+
+
+def _entropy_floor_term(
+    entropy: dict[str, torch.Tensor],
+    counted: dict[str, torch.Tensor],
+    action_validity: dict[str, torch.Tensor],
+    floor: float,
+) -> torch.Tensor:
+    """``Σ_head max(0, floor − H̄_head)``, ``H̄_head`` the mean entropy over the head's counted steps with a real
+    choice (more than one valid action); a head with no such step adds 0, and ``floor = 0`` disables the term."""
+    penalty = next(iter(entropy.values())).new_zeros(())
+    if floor <= 0.0:
+        return penalty
+    for name, mask in counted.items():
+        choice = mask & (action_validity[name].sum(dim=-1) > 1)
+        mean_entropy = _masked_mean(entropy[name], choice, choice.sum().clamp_min(1).to(penalty.dtype))
+        penalty = penalty + (floor - mean_entropy).clamp_min(0.0) * choice.any().to(penalty.dtype)
+    return penalty
+
+
 def _grad_norm(params: list[nn.Parameter]) -> torch.Tensor:
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
@@ -256,11 +324,11 @@ class PPOAgent:
         hidden: Hidden | None = None,
         masks: dict[str, torch.Tensor] | None = None,
         deterministic: bool = False,
-    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, Hidden]:
+    ) -> ActionSample:
         """Passthrough to :meth:`FactoredRecurrentActorCritic.get_action`."""
         return self.network.get_action(obs, hidden, masks, deterministic)
 
-    def initial_hidden(self, batch_size: int) -> Hidden:
+    def initial_hidden(self, batch_size: int) -> LSTMState:
         return self.network.initial_hidden(batch_size)
 
     def make_buffer(self, num_envs: int, max_steps: int) -> TamiyoRolloutBuffer:
@@ -282,66 +350,55 @@ class PPOAgent:
         if not buffer.finished:
             raise ValueError("buffer.finish(last_values) must be called after the last step, before update()")
 
-    def _minibatch_loss(
-        self, mb: dict[str, torch.Tensor]
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Total loss and detached per-minibatch statistics (all on the device)."""
+    def _minibatch_loss(self, mb: SequenceBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """PPO loss of one minibatch of whole sequences, and its detached statistics (all on the device).
+
+        ``loss = policy + value_coef·value − entropy_coef·entropy + entropy_floor_coef·entropy_floor``, each term
+        computed by the function of that name below. Three kinds of mask, each ``True`` = counts:
+
+        - padding-valid ``mb.valid`` ``(B, T)``: a real step, not padding past the end of a sequence;
+        - causal-relevance ``(B, T)`` per head: the head's choice influenced the step (plan Task 10.1), computed
+          once here from the op actions;
+        - action-validity ``mb.masks`` ``(B, T, n)`` per head: the actions that were allowed (they shaped the
+          logits; the entropy floor only counts steps where a head had more than one).
+        """
         cfg = self.config
-        names = HEAD_NAMES
-        actions = {name: mb[f"{name}_actions"] for name in self.network.head_names}
-        masks = {name: mb[f"{name}_masks"] for name in self.network.head_names}
-        log_probs, values, entropy, _ = self.network.evaluate_actions(
-            mb["obs"], actions, (mb["initial_h"], mb["initial_c"]), masks, mb["episode_starts"], check_values=False
+        heads = HEAD_NAMES  # the heads that learn (the one source of truth, also for the causal masks)
+        new = self.network.evaluate_actions(
+            mb.obs, mb.actions, mb.initial_hidden, mb.masks, mb.episode_starts, check_values=False
         )
-        valid = mb["valid"]
-        count = valid.sum().clamp_min(1).to(values.dtype)
-        op_actions = mb["op_actions"]
-        head_masks = causal_head_masks(op_actions)
-        head_advantages = compute_per_head_advantages(mb["advantages"], op_actions)
-        policy_loss = values.new_zeros(())
-        entropy_bonus = values.new_zeros(())
-        floor_penalty = values.new_zeros(())
-        joint_log_ratio = torch.zeros_like(values)
-        clipped = values.new_zeros(())
-        relevant = values.new_zeros(())
-        stats: dict[str, torch.Tensor] = {}
-        for name in names:
-            mask = head_masks[name] & valid
-            log_ratio = torch.where(mask, log_probs[name] - mb[f"{name}_log_probs"], torch.zeros_like(values))
-            ratio = log_ratio.exp()
-            adv = head_advantages[name]
-            surrogate = torch.minimum(ratio * adv, ratio.clamp(1.0 - cfg.clip_ratio, 1.0 + cfg.clip_ratio) * adv)
-            policy_loss = policy_loss - _masked_mean(surrogate, mask, count)
-            entropy_bonus = entropy_bonus + cfg.entropy_coef_per_head[name] * _masked_mean(entropy[name], mask, count)
-            if cfg.entropy_floor > 0.0:
-                # Only steps where the head matters and has a real choice (>1 valid action) count.
-                choice = mask & (masks[name].sum(dim=-1) > 1)
-                head_entropy = _masked_mean(entropy[name], choice, choice.sum().clamp_min(1).to(values.dtype))
-                below = (cfg.entropy_floor - head_entropy).clamp_min(0.0) * choice.any().to(values.dtype)
-                floor_penalty = floor_penalty + below
-            joint_log_ratio = joint_log_ratio + log_ratio
-            clipped = clipped + (((ratio - 1.0).abs() > cfg.clip_ratio) & mask).sum()
-            relevant = relevant + mask.sum()
-            stats[f"entropy_{name}"] = _masked_mean(entropy[name].detach(), valid, count)
-        returns, old_values = mb["returns"], mb["values"]
-        value_err = (values - returns).square()
-        if cfg.value_clip is not None:
-            clipped_values = old_values + (values - old_values).clamp(-cfg.value_clip, cfg.value_clip)
-            value_err = torch.maximum(value_err, (clipped_values - returns).square())
-        value_loss = 0.5 * _masked_mean(value_err, valid, count)
+        padding_valid = mb.valid
+        causal_relevance = causal_head_masks(mb.actions["op"])
+        action_validity = mb.masks
+        counted = {name: causal_relevance[name] & padding_valid for name in heads}
+        steps = padding_valid.sum().clamp_min(1).to(new.value.dtype)
+
+        zeros = torch.zeros_like(new.value)
+        log_ratio = {name: torch.where(counted[name], new.log_probs[name] - mb.log_probs[name], zeros) for name in heads}
+        ratio = {name: log_ratio[name].exp() for name in heads}
+
+        policy = _policy_term(ratio, mb.advantages, counted, steps, cfg.clip_ratio)
+        value = _value_term(new.value, mb.returns, mb.values, padding_valid, steps, cfg.value_clip)
+        entropy = _entropy_term(new.entropy, counted, steps, cfg.entropy_coef_per_head)
+        entropy_floor = _entropy_floor_term(new.entropy, counted, action_validity, cfg.entropy_floor)
         loss = (
-            policy_loss
-            + cfg.value_coef * value_loss
-            - cfg.entropy_coef * entropy_bonus
-            + cfg.entropy_floor_coef * floor_penalty
+            policy
+            + cfg.value_coef * value
+            - cfg.entropy_coef * entropy
+            + cfg.entropy_floor_coef * entropy_floor
         )
+
         with torch.no_grad():
-            stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, valid, count)
-            stats["clip_fraction"] = clipped / relevant.clamp_min(1)
-            stats["policy_loss"] = policy_loss.detach()
-            stats["value_loss"] = value_loss.detach()
+            stats = {f"entropy_{name}": _masked_mean(new.entropy[name], padding_valid, steps) for name in heads}
+            joint_log_ratio = torch.stack([log_ratio[name] for name in heads]).sum(dim=0)  # heads are independent
+            clipped = torch.stack([(((ratio[name] - 1.0).abs() > cfg.clip_ratio) & counted[name]).sum() for name in heads])
+            relevant = torch.stack([counted[name].sum() for name in heads])
+            stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, padding_valid, steps)
+            stats["clip_fraction"] = clipped.sum() / relevant.sum().clamp_min(1)
+            stats["policy_loss"] = policy.detach()
+            stats["value_loss"] = value.detach()
             stats["loss"] = loss.detach()
-            stats["entropy_floor_penalty"] = floor_penalty.detach()
+            stats["entropy_floor_penalty"] = entropy_floor.detach()
         return loss, stats
 
     def update(self, buffer: TamiyoRolloutBuffer) -> dict[str, float]:
@@ -358,14 +415,14 @@ class PPOAgent:
         active = [env for env, steps in enumerate(buffer.step_counts) if steps > 0]
         data = buffer.get_batched_sequences(active)
         self._check_data(data)
-        valid = data["valid"]
-        count = valid.sum().clamp_min(1).to(data["values"].dtype)
+        valid = data.valid
+        count = valid.sum().clamp_min(1).to(data.values.dtype)
         if cfg.normalize_advantages:
-            adv = data["advantages"]
+            adv = data.advantages
             mean = _masked_mean(adv, valid, count)
             var = _masked_mean((adv - mean).square(), valid, count)
-            data["advantages"] = torch.where(valid, (adv - mean) / (var.sqrt() + 1e-8), torch.zeros_like(adv))
-        explained_variance = self._explained_variance(data["returns"], data["values"], valid, count)
+            data = data.with_advantages(torch.where(valid, (adv - mean) / (var.sqrt() + 1e-8), torch.zeros_like(adv)))
+        explained_variance = self._explained_variance(data.returns, data.values, valid, count)
 
         params = list(self.network.parameters())
         head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
@@ -375,8 +432,7 @@ class PPOAgent:
         early_stopped = False
         for _ in range(cfg.ppo_epochs):
             for mb_index in torch.randperm(len(active), device=self.device).tensor_split(n_mb):
-                mb = {key: value[mb_index] for key, value in data.items()}
-                loss, stats = self._minibatch_loss(mb)
+                loss, stats = self._minibatch_loss(data.select(mb_index))
                 self.optimizer.zero_grad(set_to_none=True)
                 torch.autograd.backward(loss)
                 for name in self.network.head_names:
@@ -417,11 +473,11 @@ class PPOAgent:
         )
         return metrics
 
-    def _check_data(self, data: dict[str, torch.Tensor]) -> None:
+    def _check_data(self, data: SequenceBatch) -> None:
         """Validate masks and stored actions once per update (a few host syncs here instead of per minibatch)."""
         for name in self.network.head_names:
-            check_mask_rows(name, data[f"{name}_masks"])
-            check_actions(name, data[f"{name}_actions"], self.network.head_sizes[name], data[f"{name}_masks"])
+            check_mask_rows(name, data.masks[name])
+            check_actions(name, data.actions[name], self.network.head_sizes[name], data.masks[name])
 
     @staticmethod
     def _explained_variance(
