@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from esper.simic.agent.network import FactoredRecurrentActorCritic
 
 
+class BatchedSequences(Protocol):
+    """What ``get_batched_sequences`` returns: plan Task 9's flat keys (``batch["tempo_actions"]``) read by ``[]``."""
+
+    def __getitem__(self, key: str) -> torch.Tensor: ...
+
+
 @runtime_checkable
 class ConformanceAdapter(Protocol):
     """Operations the plan leaves unnamed. Every method works on CPU and is deterministic given torch's seed."""
@@ -99,7 +105,7 @@ class ConformanceAdapter(Protocol):
         """Append one step of env ``env`` (scalar tensors per head; all actions valid)."""
         ...
 
-    def batched_sequences(self, buffer: TamiyoRolloutBuffer, envs: Sequence[int]) -> Mapping[str, torch.Tensor]:
+    def batched_sequences(self, buffer: TamiyoRolloutBuffer, envs: Sequence[int]) -> BatchedSequences:
         """``buffer.get_batched_sequences`` for these envs: per-head ``{name}_actions``/``{name}_log_probs`` of
         shape ``(len(envs), steps)``, rows in ``envs`` order."""
         ...

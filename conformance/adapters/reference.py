@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import torch
 
 if TYPE_CHECKING:
+    from conformance.adapter import BatchedSequences
     from esper.kasmina.host import Host
     from esper.kasmina.slot import SeedSlot
     from esper.leyline import SeedStateReport
@@ -98,7 +99,7 @@ class ReferenceAdapter:
             env, obs, actions, log_probs, masks, value=value, reward=reward, done=done, truncated=False, hidden=hidden
         )
 
-    def batched_sequences(self, buffer: TamiyoRolloutBuffer, envs: Sequence[int]) -> Mapping[str, torch.Tensor]:
+    def batched_sequences(self, buffer: TamiyoRolloutBuffer, envs: Sequence[int]) -> BatchedSequences:
         return buffer.get_batched_sequences(list(envs))
 
     def collect_rollout(

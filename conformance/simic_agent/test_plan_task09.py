@@ -52,7 +52,6 @@ def test_get_batched_sequences_returns_tempo_fields(adapter: ConformanceAdapter)
     for env, tempo, log_prob in ((0, 0, -0.1), (2, 2, -0.2), (2, 1, -0.3)):
         _add(adapter, buffer, env, tempo, log_prob)
     batch = adapter.batched_sequences(buffer, [2, 0])
-    assert "tempo_actions" in batch and "tempo_log_probs" in batch
     assert batch["tempo_actions"][0, :2].tolist() == [2, 1]
     assert batch["tempo_actions"][1, 0].item() == 0
     assert batch["tempo_log_probs"][0, :2].tolist() == pytest.approx([-0.2, -0.3])
