@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export PYTHONHASHSEED := 0
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: setup check typecheck test spec-report train bench bench-compare bench-baseline gpu-check clean
+.PHONY: setup check typecheck test spec-report conformance mutation train bench bench-compare bench-baseline gpu-check clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -14,13 +14,22 @@ check: setup
 	@bash scripts/check.sh
 
 typecheck: setup
-	$(PY) -m mypy --strict esper
+	$(PY) -m mypy --strict esper conformance
 
 test: setup
 	$(PY) -m pytest -n 2 -q
 
 spec-report: setup
 	$(PY) -m conformance.report
+
+## Conformance kit against an implementation of the plan (default: this repository), slow tests included.
+TARGET ?= .
+conformance: setup
+	$(PY) -m conformance.kit --target $(TARGET) -n 2
+
+## Mutation self-check: plant plan violations in copies of the target, report the kill rate (not in the gate).
+mutation: setup
+	$(PY) -m conformance.mutation.run --target $(TARGET) --jobs 2
 
 ## Main job: train Tamiyo (PPO) on the default task, run baselines, write the report.
 train: setup

@@ -13,10 +13,11 @@ from hypothesis import settings
 
 pytest_plugins = ["conformance.plugin"]
 
+# HYPOTHESIS_PROFILE selects one (README, "Hypothesis profiles"): `ci` is the gate's (derandomized, 50 examples),
+# `dev` the default for local runs, `thorough` for release checks and new properties (1000 examples).
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50, print_blob=True)
 settings.register_profile("dev", deadline=None, max_examples=100)
-# Long runs (e.g. the fuzz suite's >= 10,000 examples): HYPOTHESIS_PROFILE=thorough.
-settings.register_profile("thorough", deadline=None, max_examples=500, print_blob=True)
+settings.register_profile("thorough", deadline=None, max_examples=1000, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 TEST_SEED = 0

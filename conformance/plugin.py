@@ -22,8 +22,9 @@ from conformance.spec_catalogue import Catalogue, CatalogueError, load_catalogue
 
 #: Key of the ``user_properties`` entry carrying a test's requirement IDs (comma-separated).
 REQ_PROPERTY = "spec_req"
-OUTCOMES: tuple[str, ...] = ("passed", "failed", "skipped")
-_SEVERITY = {"passed": 0, "skipped": 1, "failed": 2}
+OUTCOMES: tuple[str, ...] = ("passed", "failed", "skipped", "known")
+"""``known``: the test is tagged with a requirement listed in the target's known failures (run as ``xfail``)."""
+_SEVERITY = {"passed": 0, "skipped": 1, "known": 2, "failed": 3}
 
 _catalogue_cache: dict[str, Catalogue | CatalogueError] = {}
 
@@ -95,6 +96,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write {requirement_id: [{nodeid, outcome}]} for every test tagged with @pytest.mark.req",
     )
+    group.addoption(
+        "--spec-only",
+        metavar="IDS",
+        default=None,
+        help="run only the tests tagged with one of these comma-separated requirement IDs (deselect the rest)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--spec-only``: keep the tests tagged with one of the given requirement IDs."""
+    raw = config.getoption("--spec-only")
+    if not isinstance(raw, str) or not raw.strip():
+        return
+    wanted = {rid.strip() for rid in raw.split(",") if rid.strip()}
+    keep = [item for item in items if wanted & set(requirement_ids(item))]
+    dropped = [item for item in items if not wanted & set(requirement_ids(item))]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 class SpecResultsRecorder:
@@ -102,14 +122,19 @@ class SpecResultsRecorder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tests: dict[str, tuple[list[str], str]] = {}
+        self.tests: dict[str, tuple[list[str], str, str]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         ids = [str(v) for k, v in report.user_properties if k == REQ_PROPERTY]
         if not ids:
             return
-        if report.failed:
+        message = ""
+        if hasattr(report, "wasxfail"):
+            outcome = "known"
+            message = str(report.wasxfail)
+        elif report.failed:
             outcome = "failed"
+            message = failure_message(report)
         elif report.skipped:
             outcome = "skipped"
         elif report.when == "call":
@@ -118,14 +143,17 @@ class SpecResultsRecorder:
             return
         previous = self.tests.get(report.nodeid)
         if previous is None or _SEVERITY[outcome] > _SEVERITY[previous[1]]:
-            self.tests[report.nodeid] = (ids[0].split(","), outcome)
+            self.tests[report.nodeid] = (ids[0].split(","), outcome, message)
 
     def results(self) -> dict[str, list[dict[str, str]]]:
         by_id: dict[str, list[dict[str, str]]] = {}
         for nodeid in sorted(self.tests):
-            ids, outcome = self.tests[nodeid]
+            ids, outcome, message = self.tests[nodeid]
+            entry = {"nodeid": nodeid, "outcome": outcome}
+            if message:
+                entry["message"] = message
             for rid in ids:
-                by_id.setdefault(rid, []).append({"nodeid": nodeid, "outcome": outcome})
+                by_id.setdefault(rid, []).append(dict(entry))
         return {rid: by_id[rid] for rid in sort_ids(by_id)}
 
     @pytest.hookimpl(trylast=True)
@@ -135,6 +163,15 @@ class SpecResultsRecorder:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"spec results: {len(self.tests)} tagged tests -> {self.path}")
+
+
+def failure_message(report: pytest.TestReport, limit: int = 300) -> str:
+    """The one-line reason of a failed report (the exception line, or the text a hook put in ``longrepr``)."""
+    longrepr = report.longrepr
+    crash = getattr(longrepr, "reprcrash", None)
+    text = str(getattr(crash, "message", "")) if crash is not None else str(longrepr or "")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -161,7 +198,10 @@ def read_results(path: Path) -> dict[str, list[dict[str, str]]]:
                 or entry.get("outcome") not in OUTCOMES
             ):
                 raise ValueError(f"{path}: {rid!r} has a malformed entry {entry!r}; outcome must be one of {OUTCOMES}")
-            rows.append({"nodeid": str(entry["nodeid"]), "outcome": str(entry["outcome"])})
+            row = {"nodeid": str(entry["nodeid"]), "outcome": str(entry["outcome"])}
+            if isinstance(entry.get("message"), str):
+                row["message"] = str(entry["message"])
+            rows.append(row)
         out[str(rid)] = rows
     return out
 

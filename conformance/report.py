@@ -91,7 +91,7 @@ class Row:
     status: str
     tests: list[dict[str, str]]
     verdict: str
-    """ok | FAILED | uncovered | skipped-only | tagged (static)."""
+    """ok | FAILED | known | uncovered | skipped-only | tagged (static)."""
 
 
 def _verdict(tests: list[dict[str, str]], static: bool) -> str:
@@ -102,6 +102,8 @@ def _verdict(tests: list[dict[str, str]], static: bool) -> str:
         return "tagged"
     if "failed" in outcomes:
         return "FAILED"
+    if "known" in outcomes:
+        return "known"  # listed in the target's known failures: never a pass
     if "passed" in outcomes:
         return "ok"
     return "skipped-only"
@@ -151,7 +153,7 @@ def grouped_tests(tests: Sequence[dict[str, str]], static: bool) -> list[tuple[s
     out: list[tuple[str, str]] = []
     for base, outcomes in groups.items():
         name = f"{base}[{len(outcomes)} cases]" if base in parametrized else base
-        counts = [(o, outcomes.count(o)) for o in ("failed", "passed", "skipped") if o in outcomes]
+        counts = [(o, outcomes.count(o)) for o in ("failed", "known", "passed", "skipped") if o in outcomes]
         text = ", ".join(f"{n} {o}" if base in parametrized else o for o, n in counts)
         out.append((name, "" if static else text))
     return out

@@ -127,11 +127,11 @@ def test_untagged():
 
 EXPECTED_RESULTS = {
     "T01.1": [
-        {"nodeid": "test_sample.py::test_fail", "outcome": "failed"},
+        {"nodeid": "test_sample.py::test_fail", "outcome": "failed", "message": "assert False"},
         {"nodeid": "test_sample.py::test_pass", "outcome": "passed"},
     ],
     "T02.1": [
-        {"nodeid": "test_sample.py::test_fail", "outcome": "failed"},
+        {"nodeid": "test_sample.py::test_fail", "outcome": "failed", "message": "assert False"},
         {"nodeid": "test_sample.py::test_skip", "outcome": "skipped"},
     ],
     "T02.2": [
@@ -139,7 +139,9 @@ EXPECTED_RESULTS = {
         {"nodeid": "test_sample.py::test_param[2]", "outcome": "passed"},
     ],
     "T02.3": [{"nodeid": "test_sample.py::TestGroup::test_method", "outcome": "passed"}],
-    "T02.4": [{"nodeid": "test_sample.py::test_teardown_error", "outcome": "failed"}],
+    "T02.4": [
+        {"nodeid": "test_sample.py::test_teardown_error", "outcome": "failed", "message": "RuntimeError: teardown"}
+    ],
 }
 
 

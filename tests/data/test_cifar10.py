@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from conformance.tolaria.cifar_folder import TINY_PER_BATCH, TINY_TEST, overwrite, tiny_batch, write_tiny_cifar
+from tests.tolaria.cifar_folder import TINY_PER_BATCH, TINY_TEST, overwrite, tiny_batch, write_tiny_cifar
 from esper.data import DatasetError, load_cifar10
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conformance.tolaria.cifar_folder import write_tiny_cifar
+from tests.tolaria.cifar_folder import write_tiny_cifar
 from esper.data import TASKS, DatasetError, build_host, build_model, load_task, task_names
 from esper.data.task import CNNHostConfig
 from esper.kasmina.host import CNNHost, MorphogeneticModel, TransformerHost

@@ -10,7 +10,7 @@ import torch
 from esper.leyline import HEAD_NAMES
 from esper.simic.agent import PPOAgent, PPOConfig, TamiyoRolloutBuffer
 
-from conformance.simic_agent.rollouts import STATE_DIM, random_masks
+from tests.simic_agent.rollouts import STATE_DIM, random_masks
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 

@@ -8,7 +8,7 @@ import torch
 from esper.leyline import HEAD_NAMES
 from esper.simic.agent.network import FactoredRecurrentActorCritic
 
-from conformance.simic_agent.rollouts import random_masks
+from tests.simic_agent.rollouts import random_masks
 
 DIM = 10
 

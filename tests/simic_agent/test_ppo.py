@@ -8,7 +8,7 @@ import torch
 from esper.leyline import HEAD_NAMES
 from esper.simic.agent import PPOAgent, PPOConfig
 
-from conformance.simic_agent.rollouts import STATE_DIM, collect, random_masks
+from tests.simic_agent.rollouts import STATE_DIM, collect, random_masks
 
 EXPECTED_METRICS = {
     "entropy_floor_penalty",

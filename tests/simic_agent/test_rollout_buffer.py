@@ -8,7 +8,7 @@ import torch
 from esper.leyline import HEAD_NAMES, HEAD_SIZES
 from esper.simic.agent import TamiyoRolloutBuffer
 
-from conformance.simic_agent.rollouts import random_masks
+from tests.simic_agent.rollouts import random_masks
 
 OBS, HIDDEN = 3, 2
 

@@ -19,7 +19,7 @@ from esper.simic.agent import (
 )
 from esper.simic.agent import ppo as ppo_module
 
-from conformance.simic_agent.rollouts import STATE_DIM, collect, random_masks
+from tests.simic_agent.rollouts import STATE_DIM, collect, random_masks
 
 HIDDEN = 16
 

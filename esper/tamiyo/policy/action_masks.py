@@ -108,8 +108,11 @@ def compute_slot_mask(
     return _tensor(_slot_row(num_slots, resolve_enabled_slots(num_slots, enabled_slots)), device)
 
 
-def compute_blueprint_mask(topology: str = "cnn", *, device: str | torch.device = "cpu") -> torch.Tensor:
-    """``(NUM_BLUEPRINTS,)``: True for the topology's blueprints except NOOP."""
+def compute_blueprint_mask(
+    slot_states: SlotStates | None = None, topology: str = "cnn", *, device: str | torch.device = "cpu"
+) -> torch.Tensor:
+    """``(NUM_BLUEPRINTS,)``: True for the topology's blueprints except NOOP (plan Task 4 signature; the slot
+    states do not change the row)."""
     return _tensor(_blueprint_row(topology), device)
 
 
@@ -147,25 +150,6 @@ def compute_op_mask(
     return _tensor(row, device)
 
 
-def _mask_rows(
-    slot_states: SlotStates,
-    enabled_slots: Sequence[int] | None,
-    topology: str,
-    seeds_germinated: int,
-    max_seeds: int,
-) -> dict[str, list[bool]]:
-    num_slots = len(_check_slot_states(slot_states))
-    enabled = resolve_enabled_slots(num_slots, enabled_slots)
-    rows = {
-        "slot": _slot_row(num_slots, enabled),
-        "blueprint": _blueprint_row(topology),
-        "blend": [True] * NUM_BLENDS,
-        "tempo": [True] * NUM_TEMPO,
-        "op": _op_row(slot_states, enabled, check_int("seeds_germinated", seeds_germinated, low=0), check_int("max_seeds", max_seeds, low=0)),
-    }
-    return {name: rows[name] for name in HEAD_NAMES}
-
-
 def compute_action_masks(
     slot_states: SlotStates,
     *,
@@ -175,9 +159,24 @@ def compute_action_masks(
     max_seeds: int = DEFAULT_MAX_SEEDS,
     device: str | torch.device = "cpu",
 ) -> dict[str, torch.Tensor]:
-    """All masks for one state, keyed (and ordered) by ``HEAD_NAMES``; each a 1-D bool tensor on ``device``."""
-    rows = _mask_rows(slot_states, enabled_slots, topology, seeds_germinated, max_seeds)
-    return {name: _tensor(row, device) for name, row in rows.items()}
+    """All masks for one state, keyed (and ordered) by ``HEAD_NAMES``; each a 1-D bool tensor on ``device``.
+
+    Built from the per-head ``compute_*_mask`` functions, as plan Task 4 writes it.
+    """
+    masks = {
+        "slot": compute_slot_mask(slot_states, enabled_slots, device=device),
+        "blueprint": compute_blueprint_mask(slot_states, topology, device=device),
+        "blend": compute_blend_mask(slot_states, device=device),
+        "tempo": compute_tempo_mask(slot_states, device=device),
+        "op": compute_op_mask(
+            slot_states,
+            enabled_slots=enabled_slots,
+            seeds_germinated=seeds_germinated,
+            max_seeds=max_seeds,
+            device=device,
+        ),
+    }
+    return {name: masks[name] for name in HEAD_NAMES}
 
 
 def compute_batch_masks(
@@ -205,12 +204,13 @@ def compute_batch_masks(
             raise ValueError(f"seeds_germinated must be an int or have one entry per env ({batch}), got {len(counts)}")
     else:
         counts = [check_int("seeds_germinated (an int >= 0 or one per env)", seeds_germinated, low=0)] * batch
-    check_device("device", device, available=True)
-    per_env = [
-        _mask_rows(states, enabled_slots, topology, count, max_seeds)
+    masks = [
+        compute_action_masks(
+            states, enabled_slots=enabled_slots, topology=topology, seeds_germinated=count, max_seeds=max_seeds, device=device
+        )
         for states, count in zip(batch_slot_states, counts, strict=True)
     ]
-    return {name: _tensor([rows[name] for rows in per_env], device) for name in HEAD_NAMES}
+    return {name: torch.stack([m[name] for m in masks]) for name in HEAD_NAMES}
 
 
 __all__ = [
