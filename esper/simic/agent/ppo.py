@@ -293,7 +293,7 @@ def _head_membership(params: list[nn.Parameter], head_params: Mapping[str, list[
 
 def _grad_norms(params: list[nn.Parameter], membership: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Global gradient L2 norm over ``params`` and the ``(H,)`` norms of each head's gradients (``membership`` from
-    :func:`_head_membership`), from one fused per-tensor norm (DEC.perf.3); a missing gradient counts as 0."""
+    :func:`_head_membership`), from one fused per-tensor norm (DEC.perf.4); a missing gradient counts as 0."""
     grads = [p.grad if p.grad is not None else p.new_zeros(()) for p in params]
     squared = torch.stack(torch._foreach_norm(grads)).square()
     return squared.sum().sqrt(), (membership @ squared).sqrt()
@@ -410,7 +410,7 @@ class PPOAgent:
             mb.obs, mb.actions, mb.initial_hidden, mb.masks, mb.episode_starts, check_values=False
         )
         # Per-head quantities stacked as (H, B, T) in ``heads`` order: every term is a few ops for all heads at
-        # once, forward and backward (DEC.perf.3).
+        # once, forward and backward (DEC.perf.4).
         padding_valid = mb.valid
         causal_relevance = causal_head_masks(mb.actions["op"])
         counted = torch.stack([causal_relevance[name] for name in heads]) & padding_valid
