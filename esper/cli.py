@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import torch
 
@@ -30,6 +33,7 @@ def _config(policy: str, args: argparse.Namespace) -> TrainingConfig:
         force_tempo=args.force_tempo,
         tensorboard=args.tensorboard,
         n_minibatches=min(2, preset.n_envs if args.n_envs is None else args.n_envs),
+        threads=args.threads,
     )
 
 
@@ -50,6 +54,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--threads", type=int, default=1, help="torch intra-op CPU threads (default 1: fastest for the tiny hosts)"
     )
+    p.add_argument("--overwrite", action="store_true", help="replace the run(s) already in --out (default: refuse)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,11 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool) -> None:
     config = _config(policy, args)
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(config.threads)
     start = time.perf_counter()
-    result = run_training(config, out, resume=resume, progress_bar=not args.no_progress)
+    result = run_training(config, out, resume=resume, overwrite=args.overwrite, progress_bar=not args.no_progress)
     accs = result.final_accuracies
     tail = accs[-config.n_envs :] if accs else []
     mean_tail = sum(tail) / len(tail) if tail else float("nan")
@@ -93,21 +96,50 @@ def _report(run_dir: Path, out: Path | None) -> None:
     print(f"[esper] report: {path}")
 
 
+def _os_error_message(exc: OSError) -> str:
+    """``<path>: <reason>`` for a failed file operation (no traceback, no errno soup)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
+@contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """Show library warnings (e.g. a skipped torn telemetry line) as ``esper: warning: ...`` lines on stderr."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        print(f"esper: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 for a clear error: bad value, missing or unwritable file)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "train":
-            _train(args.policy, args, Path(args.out), args.resume)
-        elif args.command == "report":
-            _report(Path(args.run_dir), None if args.out is None else Path(args.out))
-        else:
-            out = Path(args.out)
-            _train("ppo", args, out / "ppo", False)
-            args.episodes = args.baseline_episodes
-            _train("heuristic", args, out / "heuristic", False)
-            _train("baseline", args, out / "baseline", False)
-            _report(out, None)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+        with _plain_warnings():
+            _dispatch(args)
+    except (ValueError, ImportError) as exc:
         print(f"esper: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # FileNotFoundError, a file where a folder should be, read-only fs, full disk...
+        print(f"esper: error: {_os_error_message(exc)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    if args.command == "train":
+        _train(args.policy, args, Path(args.out), args.resume)
+    elif args.command == "report":
+        _report(Path(args.run_dir), None if args.out is None else Path(args.out))
+    else:
+        out = Path(args.out)
+        _train("ppo", args, out / "ppo", False)
+        args.episodes = args.baseline_episodes
+        _train("heuristic", args, out / "heuristic", False)
+        _train("baseline", args, out / "baseline", False)
+        _report(out, None)
