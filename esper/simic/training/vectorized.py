@@ -92,7 +92,7 @@ class VectorizedTrainer:
         self.buffer: TamiyoRolloutBuffer | None = None
         if config.policy == "ppo":
             torch.manual_seed(config.seed)
-            self.agent = PPOAgent(
+            agent = self.agent = PPOAgent(
                 self.obs_dim,
                 config=_ppo_config(config),
                 num_slots=self.num_slots,
@@ -100,7 +100,11 @@ class VectorizedTrainer:
                 hidden_dim=config.hidden_dim,
                 slot_feature_size=SLOT_FEATURE_SIZE,
             )
-            self.buffer = self.agent.make_buffer(config.n_envs, config.max_epochs)
+            if config.evaluate is None:
+                self.buffer = agent.make_buffer(config.n_envs, config.max_epochs)
+            else:
+                assert config.policy_checkpoint is not None  # TrainingConfig validates it
+                agent.load(config.policy_checkpoint)
         self.heuristics = [HeuristicTamiyo(topology=self.task.spec.topology, num_slots=self.num_slots) for _ in self.envs]
 
     # --- public ---------------------------------------------------------------------------------------
@@ -145,12 +149,12 @@ class VectorizedTrainer:
         if resume:
             checkpointed: Progress | None = None
             path = self.run_dir.checkpoint_path
-            if self.agent is not None and path.exists():
+            if self.agent is not None and self.buffer is not None and path.exists():
                 extra = self.agent.load(path)
                 checkpointed = Progress.from_dict(
                     {key: extra.get(key) for key in ("batches_done", "telemetry_offset")}, f"{path} (resume bookkeeping)"
                 )
-            progress = self.run_dir.reconcile(recorded, checkpointed, checkpointed_run=self.agent is not None)
+            progress = self.run_dir.reconcile(recorded, checkpointed, checkpointed_run=self.buffer is not None)
             if checkpointed is not None:
                 source = "checkpoint" if progress == checkpointed and progress != recorded else "progress.json"
             self.run_dir.restore(self.config, progress)
@@ -163,7 +167,7 @@ class VectorizedTrainer:
     def _save(self, batches_done: int) -> None:
         """Record a finished batch: the checkpoint (PPO; it carries the progress) first, then ``progress.json``."""
         progress = Progress(batches_done=batches_done, telemetry_offset=self.run_dir.telemetry_size())
-        if self.agent is not None:
+        if self.agent is not None and self.buffer is not None:  # an evaluation run saves no checkpoint
             last = batches_done == self.config.batches
             if last or batches_done % self.config.checkpoint_every == 0:
                 self.agent.save(self.run_dir.checkpoint_path, extra=progress.to_dict())
@@ -188,9 +192,10 @@ class VectorizedTrainer:
             heuristic.reset()
         torch.manual_seed(self._policy_seed(batch))
         hidden: Hidden | None = None
-        if self.agent is not None and self.buffer is not None:
-            self.buffer.reset()
+        if self.agent is not None:
             hidden = self.agent.initial_hidden(cfg.n_envs)
+        if self.buffer is not None:
+            self.buffer.reset()
         for epoch in range(cfg.max_epochs):
             for env in self.envs:
                 rollback = env.train_and_measure()
@@ -231,13 +236,20 @@ class VectorizedTrainer:
     def _ppo_step(
         self, obs: torch.Tensor, masks: Masks, hidden: Hidden, last: bool, acting: float, result: RunResult
     ) -> tuple[list[StepOutcome], Hidden]:
-        """Normalise, act for all envs at once, execute, and store the transitions; returns the next hidden state."""
-        assert self.agent is not None and self.buffer is not None
-        norm_obs = self.agent.normalize_obs(obs, update=True)
-        actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks)
+        """Normalise, act for all envs at once, execute, and store the transitions; returns the next hidden state.
+
+        In an evaluation run (no buffer) the normaliser is frozen, nothing is stored, and ``evaluate="greedy"``
+        takes each head's argmax."""
+        assert self.agent is not None
+        training = self.buffer is not None
+        norm_obs = self.agent.normalize_obs(obs, update=training)
+        greedy = self.config.evaluate == "greedy"
+        actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, masks, deterministic=greedy)
         indices = torch.stack([actions[h] for h in HEAD_NAMES], dim=1).tolist()  # one host sync per epoch
         result.seconds["policy"] += time.perf_counter() - acting
         outcomes = self._step_all([FactoredAction.from_indices(*row) for row in indices], result)
+        if self.buffer is None:
+            return outcomes, new_hidden
         rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
         dones = torch.full((self.config.n_envs,), last, dtype=torch.bool, device=self.device)
         self.buffer.add_batch(norm_obs, actions, log_probs, masks, values, rewards, dones, torch.zeros_like(dones), hidden)
