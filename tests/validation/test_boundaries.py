@@ -36,7 +36,7 @@ from esper.tamiyo.policy.action_masks import compute_action_masks, compute_batch
 from esper.tamiyo.policy.features import build_observation
 from esper.tamiyo.signals import SignalTracker, TrainingSignals
 
-from conformance.simic_agent.rollouts import STATE_DIM, collect, random_masks
+from tests.simic_agent.rollouts import STATE_DIM, collect, random_masks
 
 OBS, HIDDEN, ENVS = 3, 2, 2
 

@@ -10,7 +10,7 @@ from esper.simic.agent import PPOAgent, PPOConfig
 from esper.simic.agent.minibatch import SequenceBatch
 from esper.simic.agent.ppo import DEGENERATE_RELATIVE_SPREAD
 
-from conformance.simic_agent.rollouts import STATE_DIM, collect
+from tests.simic_agent.rollouts import STATE_DIM, collect
 
 pytestmark = pytest.mark.req("ISSUE.13.67", "DEC.validation.8")
 

@@ -12,11 +12,12 @@ stops; a non-finite loss or gradient norm skips the step. Metrics accumulate on 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import torch
 from torch import nn
@@ -160,8 +161,30 @@ class PPOConfig:
         return dataclass_from_dict(cls, data)
 
 
+HeadValues: TypeAlias = Mapping[str, torch.Tensor] | torch.Tensor
+"""Per-head ``(B, T)`` tensors: a mapping head → tensor, or one stacked ``(H, B, T)`` tensor whose rows follow the
+head order of the ``counted`` argument they come with (``HEAD_NAMES`` when ``counted`` is itself stacked)."""
+
+
+def _head_order(counted: HeadValues) -> tuple[str, ...]:
+    """The heads of ``counted``, in the order of a stacked ``(H, B, T)`` layout."""
+    return HEAD_NAMES if isinstance(counted, torch.Tensor) else tuple(counted)
+
+
+def _stacked(values: HeadValues, names: tuple[str, ...]) -> torch.Tensor:
+    """``values`` as one ``(H, B, T)`` tensor in ``names`` order (a stacked tensor is passed through)."""
+    return values if isinstance(values, torch.Tensor) else torch.stack([values[name] for name in names])
+
+
+@functools.lru_cache(maxsize=32)
+def _head_weights(weights: tuple[float, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``(H, 1, 1)`` constant weights, made once per (weights, dtype, device) so the update never copies them to
+    the device (a blocking copy on CUDA). Read-only: shared between calls."""
+    return torch.tensor(weights, dtype=dtype, device=device).view(-1, 1, 1)
+
+
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
-    return torch.where(mask, values, torch.zeros_like(values)).sum() / count
+    return torch.where(mask, values, 0.0).sum() / count
 
 
 def _degenerate(variance: torch.Tensor, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -172,21 +195,20 @@ def _degenerate(variance: torch.Tensor, values: torch.Tensor, mask: torch.Tensor
 
 
 def _policy_term(
-    ratio: dict[str, torch.Tensor],
+    ratio: HeadValues,
     advantages: torch.Tensor,
-    counted: dict[str, torch.Tensor],
+    counted: HeadValues,
     steps: torch.Tensor,
     clip_ratio: float,
 ) -> torch.Tensor:
     """Clipped surrogate, per head: ``−Σ_head Σ_counted min(r·A, clip(r, 1 ± ε)·A) / steps`` (plan Task 10: a head
-    gets advantage only where it was causally relevant; ``steps`` = number of padding-valid steps)."""
-    loss = advantages.new_zeros(())
-    for name, mask in counted.items():
-        head_ratio = ratio[name]
-        clipped_ratio = head_ratio.clamp(1.0 - clip_ratio, 1.0 + clip_ratio)
-        surrogate = torch.minimum(head_ratio * advantages, clipped_ratio * advantages)
-        loss = loss - _masked_mean(surrogate, mask, steps)
-    return loss
+    gets advantage only where it was causally relevant; ``steps`` = number of padding-valid steps). All heads at
+    once on the stacked ``(H, B, T)`` layout; ``advantages`` ``(B, T)`` is shared by the heads."""
+    names = _head_order(counted)
+    ratio, counted = _stacked(ratio, names), _stacked(counted, names)
+    clipped_ratio = ratio.clamp(1.0 - clip_ratio, 1.0 + clip_ratio)
+    surrogate = torch.minimum(ratio * advantages, clipped_ratio * advantages)
+    return -_masked_mean(surrogate, counted, steps)
 
 
 def _value_term(
@@ -207,41 +229,59 @@ def _value_term(
 
 
 def _entropy_term(
-    entropy: dict[str, torch.Tensor],
-    counted: dict[str, torch.Tensor],
+    entropy: HeadValues,
+    counted: HeadValues,
     steps: torch.Tensor,
     coef_per_head: Mapping[str, float],
 ) -> torch.Tensor:
     """Entropy bonus ``Σ_head coef_head · Σ_counted H / steps`` (gated by causal relevance like the policy term)."""
-    bonus = steps.new_zeros(())
-    for name, mask in counted.items():
-        bonus = bonus + coef_per_head[name] * _masked_mean(entropy[name], mask, steps)
-    return bonus
+    names = _head_order(counted)
+    entropy, counted = _stacked(entropy, names), _stacked(counted, names)
+    coefs = _head_weights(tuple(coef_per_head[name] for name in names), entropy.dtype, entropy.device)
+    return _masked_mean(entropy * coefs, counted, steps)
 
 
 def _entropy_floor_term(
-    entropy: dict[str, torch.Tensor],
-    counted: dict[str, torch.Tensor],
-    action_validity: dict[str, torch.Tensor],
+    entropy: HeadValues,
+    counted: HeadValues,
+    action_validity: Mapping[str, torch.Tensor] | torch.Tensor,
     floor: float,
 ) -> torch.Tensor:
     """``Σ_head max(0, floor − H̄_head)``, ``H̄_head`` the mean entropy over the head's counted steps with a real
-    choice (more than one valid action); a head with no such step adds 0, and ``floor = 0`` disables the term."""
-    penalty = next(iter(entropy.values())).new_zeros(())
+    choice (more than one valid action); a head with no such step adds 0, and ``floor = 0`` disables the term.
+
+    ``action_validity``: per head the ``(B, T, n)`` action masks, or already the stacked ``(H, B, T)`` bool
+    "more than one valid action" (what :meth:`PPOAgent._minibatch_loss` passes)."""
+    names = _head_order(counted)
+    entropy, counted = _stacked(entropy, names), _stacked(counted, names)
     if floor <= 0.0:
-        return penalty
-    for name, mask in counted.items():
-        choice = mask & (action_validity[name].sum(dim=-1) > 1)
-        mean_entropy = _masked_mean(entropy[name], choice, choice.sum().clamp_min(1).to(penalty.dtype))
-        penalty = penalty + (floor - mean_entropy).clamp_min(0.0) * choice.any().to(penalty.dtype)
-    return penalty
+        return entropy.new_zeros(())
+    real_choice = (
+        action_validity
+        if isinstance(action_validity, torch.Tensor)
+        else torch.stack([action_validity[name].sum(dim=-1) > 1 for name in names])
+    )
+    choice = counted & real_choice
+    choice_steps = choice.sum(dim=(1, 2))
+    mean_entropy = torch.where(choice, entropy, 0.0).sum(dim=(1, 2)) / choice_steps.clamp_min(1).to(entropy.dtype)
+    return ((floor - mean_entropy).clamp_min(0.0) * (choice_steps > 0).to(entropy.dtype)).sum()
 
 
-def _grad_norm(params: list[nn.Parameter]) -> torch.Tensor:
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return torch.zeros((), device=params[0].device)
-    return torch.stack([g.square().sum() for g in grads]).sum().sqrt()
+def _head_membership(params: list[nn.Parameter], head_params: Mapping[str, list[nn.Parameter]]) -> torch.Tensor:
+    """``(H, P)`` 0/1 matrix: row ``h`` marks which of ``params`` belong to head ``h`` (``head_params`` order)."""
+    position = {id(p): i for i, p in enumerate(params)}
+    membership = torch.zeros(len(head_params), len(params), device=params[0].device)
+    for row, members in enumerate(head_params.values()):
+        membership[row, [position[id(p)] for p in members]] = 1.0
+    return membership
+
+
+def _grad_norms(params: list[nn.Parameter], membership: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Global gradient L2 norm over ``params`` and the ``(H,)`` norms of each head's gradients (``membership`` from
+    :func:`_head_membership`), from one fused per-tensor norm (DEC.perf.4); a missing gradient counts as 0."""
+    grads = [p.grad if p.grad is not None else p.new_zeros(()) for p in params]
+    squared = torch.stack(torch._foreach_norm(grads)).square()
+    return squared.sum().sqrt(), (membership @ squared).sqrt()
 
 
 class PPOAgent:
@@ -354,20 +394,24 @@ class PPOAgent:
         new = self.network.evaluate_actions(
             mb.obs, mb.actions, mb.initial_hidden, mb.masks, mb.episode_starts, check_values=False
         )
+        # Per-head quantities stacked as (H, B, T) in ``heads`` order: every term is a few ops for all heads at
+        # once, forward and backward (DEC.perf.4).
         padding_valid = mb.valid
         causal_relevance = causal_head_masks(mb.actions["op"])
-        action_validity = mb.masks
-        counted = {name: causal_relevance[name] & padding_valid for name in heads}
+        counted = torch.stack([causal_relevance[name] for name in heads]) & padding_valid
+        real_choice = torch.stack([mb.masks[name].sum(dim=-1) > 1 for name in heads])  # from the action validity
         steps = padding_valid.sum().clamp_min(1).to(new.value.dtype)
 
-        zeros = torch.zeros_like(new.value)
-        log_ratio = {name: torch.where(counted[name], new.log_probs[name] - mb.log_probs[name], zeros) for name in heads}
-        ratio = {name: log_ratio[name].exp() for name in heads}
+        new_log_probs = torch.stack([new.log_probs[name] for name in heads])
+        old_log_probs = torch.stack([mb.log_probs[name] for name in heads])
+        entropy_per_head = torch.stack([new.entropy[name] for name in heads])
+        log_ratio = torch.where(counted, new_log_probs - old_log_probs, 0.0)
+        ratio = log_ratio.exp()
 
         policy = _policy_term(ratio, mb.advantages, counted, steps, cfg.clip_ratio)
         value = _value_term(new.value, mb.returns, mb.values, padding_valid, steps, cfg.value_clip)
-        entropy = _entropy_term(new.entropy, counted, steps, cfg.entropy_coef_per_head)
-        entropy_floor = _entropy_floor_term(new.entropy, counted, action_validity, cfg.entropy_floor)
+        entropy = _entropy_term(entropy_per_head, counted, steps, cfg.entropy_coef_per_head)
+        entropy_floor = _entropy_floor_term(entropy_per_head, counted, real_choice, cfg.entropy_floor)
         loss = (
             policy
             + cfg.value_coef * value
@@ -376,12 +420,12 @@ class PPOAgent:
         )
 
         with torch.no_grad():
-            stats = {f"entropy_{name}": _masked_mean(new.entropy[name], padding_valid, steps) for name in heads}
-            joint_log_ratio = torch.stack([log_ratio[name] for name in heads]).sum(dim=0)  # heads are independent
-            clipped = torch.stack([(((ratio[name] - 1.0).abs() > cfg.clip_ratio) & counted[name]).sum() for name in heads])
-            relevant = torch.stack([counted[name].sum() for name in heads])
+            head_entropy = torch.where(padding_valid, entropy_per_head, 0.0).sum(dim=(1, 2)) / steps
+            stats = {f"entropy_{name}": mean for name, mean in zip(heads, head_entropy.unbind())}
+            joint_log_ratio = log_ratio.sum(dim=0)  # heads are independent
+            clipped = ((ratio - 1.0).abs() > cfg.clip_ratio) & counted
             stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, padding_valid, steps)
-            stats["clip_fraction"] = clipped.sum() / relevant.sum().clamp_min(1)
+            stats["clip_fraction"] = clipped.sum() / counted.sum().clamp_min(1)
             stats["policy_loss"] = policy.detach()
             stats["value_loss"] = value.detach()
             stats["loss"] = loss.detach()
@@ -417,6 +461,7 @@ class PPOAgent:
 
         params = list(self.network.parameters())
         head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
+        membership = _head_membership(params, head_params)
         n_mb = min(cfg.n_minibatches, len(active))
         sums: dict[str, torch.Tensor] = {}
         evaluated = applied = skipped = epochs_completed = 0
@@ -426,9 +471,9 @@ class PPOAgent:
                 loss, stats = self._minibatch_loss(data.select(mb_index))
                 self.optimizer.zero_grad(set_to_none=True)
                 torch.autograd.backward(loss)
-                for name in self.network.head_names:
-                    stats[f"grad_norm_{name}"] = _grad_norm(head_params[name])
-                grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                grad_norm, head_norms = _grad_norms(params, membership)
+                stats.update(zip([f"grad_norm_{name}" for name in head_params], head_norms.unbind()))
+                nn.utils.clip_grads_with_norm_(params, cfg.max_grad_norm, grad_norm)
                 stats["grad_norm"] = grad_norm.detach()
                 for key, value in stats.items():
                     sums[key] = sums[key] + value if key in sums else value
