@@ -12,6 +12,7 @@ import torch
 
 from esper.leyline import TempoAction
 from esper.simic.training.config import POLICIES, TrainingConfig, parse_policy
+from esper.simic.training.distributed import DistContext, init_distributed, launched_world_size
 from esper.simic.training.presets import PRESETS, get_preset
 from esper.simic.training.vectorized import run_training
 
@@ -70,19 +71,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool) -> None:
+def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool, context: DistContext) -> None:
     config = _config(policy, args)
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    result = run_training(config, out, resume=resume, progress_bar=not args.no_progress)
+    result = run_training(config, out, resume=resume, progress_bar=not args.no_progress, context=context)
+    if not context.is_main:
+        return
     accs = result.final_accuracies
     tail = accs[-config.n_envs :] if accs else []
     mean_tail = sum(tail) / len(tail) if tail else float("nan")
     print(
         f"[esper] {policy} on {config.task}: {len(accs)} episodes in {time.perf_counter() - start:.1f}s, "
         f"last-batch mean final accuracy {mean_tail:.2f}% -> {out}"
+        + (f" ({context.world_size} processes)" if context.world_size > 1 else "")
     )
 
 
@@ -95,19 +99,29 @@ def _report(run_dir: Path, out: Path | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    context: DistContext | None = None
     try:
-        if args.command == "train":
-            _train(args.policy, args, Path(args.out), args.resume)
-        elif args.command == "report":
+        if args.command == "report":
+            if launched_world_size() > 1:
+                raise ValueError("esper report runs in one process; run it without torchrun")
             _report(Path(args.run_dir), None if args.out is None else Path(args.out))
+            return 0
+        # Under torchrun: join the process group (or refuse), never N copies writing one run folder.
+        context = init_distributed(args.device)
+        if args.command == "train":
+            _train(args.policy, args, Path(args.out), args.resume, context)
         else:
             out = Path(args.out)
-            _train("ppo", args, out / "ppo", False)
+            _train("ppo", args, out / "ppo", False, context)
             args.episodes = args.baseline_episodes
-            _train("heuristic", args, out / "heuristic", False)
-            _train("baseline", args, out / "baseline", False)
-            _report(out, None)
+            _train("heuristic", args, out / "heuristic", False, context)
+            _train("baseline", args, out / "baseline", False, context)
+            if context.is_main:
+                _report(out, None)
     except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"esper: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if context is not None:
+            context.close()
     return 0

@@ -7,6 +7,12 @@ head mask, so a head that had no effect on a step gets no policy gradient from i
 the same way. Before each optimizer step the guard reads one flag: if the minibatch's approximate KL (computed
 with the parameters the step would change) exceeds ``1.5 * target_kl`` the step is not taken and the update
 stops; a non-finite loss or gradient norm skips the step. Metrics accumulate on the device and are read once.
+
+Distributed (DD-PPO, decision ``DEC.distributed.2``): with a :class:`~esper.simic.agent.collective.Collective` of
+several processes, each holds the rollouts of its own envs. Every process draws the same permutation of all envs,
+so minibatch *k* is the same set of envs as in a single-process run; each process computes the loss of its envs'
+share of the minibatch normalised by the minibatch's *global* step count (and global advantage statistics), and
+the gradients are summed, which equals the single-process minibatch gradient.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from esper.leyline.defaults import (
     DEFAULT_VALUE_COEF,
 )
 from esper.simic.agent.advantages import causal_head_masks, compute_per_head_advantages
+from esper.simic.agent.collective import Collective, EnvShard, LocalCollective
 from esper.simic.agent.checkpoint import (
     CheckpointFormatError,
     CheckpointIncompatibleError,
@@ -203,7 +210,11 @@ class PPOAgent:
         hidden_dim: int = DEFAULT_HIDDEN_DIM,
         slot_feature_size: int | None = None,
         entropy_coef_per_head: Mapping[str, float] | None = None,
+        collective: Collective | None = None,
     ) -> None:
+        if collective is not None and not isinstance(collective, Collective):
+            raise TypeError(f"collective must be a Collective or None, got {type(collective).__name__}")
+        self.collective: Collective = LocalCollective() if collective is None else collective
         if config is not None and not isinstance(config, PPOConfig):
             raise TypeError(f"config must be a PPOConfig or None, got {type(config).__name__}")
         config = config or PPOConfig()
@@ -282,21 +293,45 @@ class PPOAgent:
         if not buffer.finished:
             raise ValueError("buffer.finish(last_values) must be called after the last step, before update()")
 
+    def _stat_keys(self) -> list[str]:
+        """Per-minibatch statistics, in the fixed order they are summed over processes."""
+        entropies = [f"entropy_{name}" for name in HEAD_NAMES]
+        return [*entropies, "approx_kl", "clipped", "relevant", "policy_loss", "value_loss", "loss", "entropy_floor_penalty"]
+
     def _minibatch_loss(
-        self, mb: dict[str, torch.Tensor]
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Total loss and detached per-minibatch statistics (all on the device)."""
+        self, mb: dict[str, torch.Tensor] | None
+    ) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+        """This process's share of one minibatch: its loss and detached statistics, as contributions.
+
+        Every mean is over the *whole* minibatch's valid steps (summed over processes), so the losses and
+        statistics of all processes add up to the single-process minibatch's. The entropy floor's gate uses the
+        minibatch-wide mean entropy; its gradient is linear in this process's entropy sum. ``mb=None``: this
+        process holds none of the minibatch's envs (zero contributions, no loss). All on the device.
+        """
         cfg = self.config
         names = HEAD_NAMES
+        if mb is None:
+            self.collective.all_reduce_sum(torch.zeros(1 + 2 * len(names), device=self.device))
+            return None, {key: torch.zeros((), device=self.device) for key in self._stat_keys()}
         actions = {name: mb[f"{name}_actions"] for name in self.network.head_names}
         masks = {name: mb[f"{name}_masks"] for name in self.network.head_names}
         log_probs, values, entropy, _ = self.network.evaluate_actions(
             mb["obs"], actions, (mb["initial_h"], mb["initial_c"]), masks, mb["episode_starts"], check_values=False
         )
+        dtype = values.dtype
+        zeros = torch.zeros_like(values)
         valid = mb["valid"]
-        count = valid.sum().clamp_min(1).to(values.dtype)
         op_actions = mb["op_actions"]
         head_masks = causal_head_masks(op_actions)
+        # Only steps where the head matters and has a real choice (>1 valid action) count for the entropy floor.
+        choice = {name: head_masks[name] & valid & (masks[name].sum(dim=-1) > 1) for name in names}
+        partial = torch.stack(
+            [valid.sum().to(dtype)]
+            + [torch.where(choice[name], entropy[name].detach(), zeros).sum() for name in names]
+            + [choice[name].sum().to(dtype) for name in names]
+        )
+        totals = self.collective.all_reduce_sum(partial)  # minibatch-wide: steps, entropy sums and counts per head
+        count = totals[0].clamp_min(1)
         head_advantages = compute_per_head_advantages(mb["advantages"], op_actions)
         policy_loss = values.new_zeros(())
         entropy_bonus = values.new_zeros(())
@@ -305,23 +340,24 @@ class PPOAgent:
         clipped = values.new_zeros(())
         relevant = values.new_zeros(())
         stats: dict[str, torch.Tensor] = {}
-        for name in names:
+        for index, name in enumerate(names):
             mask = head_masks[name] & valid
-            log_ratio = torch.where(mask, log_probs[name] - mb[f"{name}_log_probs"], torch.zeros_like(values))
+            log_ratio = torch.where(mask, log_probs[name] - mb[f"{name}_log_probs"], zeros)
             ratio = log_ratio.exp()
             adv = head_advantages[name]
             surrogate = torch.minimum(ratio * adv, ratio.clamp(1.0 - cfg.clip_ratio, 1.0 + cfg.clip_ratio) * adv)
             policy_loss = policy_loss - _masked_mean(surrogate, mask, count)
             entropy_bonus = entropy_bonus + cfg.entropy_coef_per_head[name] * _masked_mean(entropy[name], mask, count)
             if cfg.entropy_floor > 0.0:
-                # Only steps where the head matters and has a real choice (>1 valid action) count.
-                choice = mask & (masks[name].sum(dim=-1) > 1)
-                head_entropy = _masked_mean(entropy[name], choice, choice.sum().clamp_min(1).to(values.dtype))
-                below = (cfg.entropy_floor - head_entropy).clamp_min(0.0) * choice.any().to(values.dtype)
-                floor_penalty = floor_penalty + below
+                # floor - mean entropy over the minibatch's choice steps, when positive; this process's share.
+                choices = totals[1 + len(names) + index].clamp_min(1)
+                below = (totals[1 + index] / choices) < cfg.entropy_floor
+                below = below & (totals[1 + len(names) + index] > 0)
+                share = cfg.entropy_floor * choice[name].sum().to(dtype) - torch.where(choice[name], entropy[name], zeros).sum()
+                floor_penalty = floor_penalty + torch.where(below, share / choices, values.new_zeros(()))
             joint_log_ratio = joint_log_ratio + log_ratio
-            clipped = clipped + (((ratio - 1.0).abs() > cfg.clip_ratio) & mask).sum()
-            relevant = relevant + mask.sum()
+            clipped = clipped + (((ratio - 1.0).abs() > cfg.clip_ratio) & mask).sum().to(dtype)
+            relevant = relevant + mask.sum().to(dtype)
             stats[f"entropy_{name}"] = _masked_mean(entropy[name].detach(), valid, count)
         returns, old_values = mb["returns"], mb["values"]
         value_err = (values - returns).square()
@@ -337,15 +373,57 @@ class PPOAgent:
         )
         with torch.no_grad():
             stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, valid, count)
-            stats["clip_fraction"] = clipped / relevant.clamp_min(1)
+            stats["clipped"] = clipped
+            stats["relevant"] = relevant
             stats["policy_loss"] = policy_loss.detach()
             stats["value_loss"] = value_loss.detach()
             stats["loss"] = loss.detach()
             stats["entropy_floor_penalty"] = floor_penalty.detach()
         return loss, stats
 
-    def update(self, buffer: TamiyoRolloutBuffer) -> dict[str, float]:
+    def _sum_over_processes(self, params: list[nn.Parameter], stats: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Sum gradients and statistics over processes in one all-reduce (a no-op for one process).
+
+        After it every process holds the gradient of the whole minibatch's loss (missing ``.grad`` count as 0).
+        """
+        if self.collective.world_size == 1:
+            return stats
+        keys = self._stat_keys()
+        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
+        flat = torch.cat([g.reshape(-1) for g in grads] + [torch.stack([stats[k] for k in keys]).to(grads[0].dtype)])
+        self.collective.all_reduce_sum(flat)
+        offset = 0
+        for param in params:
+            param.grad = flat[offset : offset + param.numel()].view_as(param)
+            offset += param.numel()
+        return dict(zip(keys, flat[offset:].unbind(), strict=True))
+
+    def _check_shard(self, buffer: TamiyoRolloutBuffer, shard: EnvShard | None) -> EnvShard:
+        if shard is None:
+            shard = EnvShard.whole(buffer.num_envs)
+        if not isinstance(shard, EnvShard):
+            raise TypeError(f"shard must be an EnvShard or None, got {type(shard).__name__}")
+        if shard.count != buffer.num_envs:
+            raise ValueError(f"shard holds {shard.count} envs ({shard}), the buffer {buffer.num_envs}")
+        if self.collective.world_size == 1 and shard.count != shard.total:
+            raise ValueError(f"a single process must hold all envs, got {shard}")
+        return shard
+
+    def _global_step_counts(self, buffer: TamiyoRolloutBuffer, shard: EnvShard) -> list[int]:
+        """Stored steps of every env of every process (one all-reduce and host sync when distributed)."""
+        if self.collective.world_size == 1:
+            return list(buffer.step_counts)
+        counts = torch.zeros(shard.total, dtype=torch.float64, device=self.device)
+        counts[shard.rows] = torch.tensor(buffer.step_counts, dtype=torch.float64, device=self.device)
+        return [int(c) for c in self.collective.all_reduce_sum(counts).tolist()]
+
+    def update(self, buffer: TamiyoRolloutBuffer, shard: EnvShard | None = None) -> dict[str, float]:
         """Run PPO on a finished buffer (GAE with this config's gamma/lambda); returns float metrics.
+
+        ``shard``: the global env ids of the buffer's rows when this agent's :attr:`collective` spans several
+        processes (default: the buffer holds all envs). Every process must call ``update`` with the same
+        config and RNG state (the minibatch permutation is drawn from torch's global RNG); they all end with the
+        same parameters.
 
         Metrics: ``policy_loss``, ``value_loss``, ``loss``, ``entropy_<head>``, ``approx_kl``, ``clip_fraction``
         (means over evaluated minibatches), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
@@ -353,32 +431,40 @@ class PPOAgent:
         ``early_stopped`` (1.0 if the KL guard fired), ``epochs_completed``, ``n_minibatches``.
         """
         self._check_buffer(buffer)
+        shard = self._check_shard(buffer, shard)
         cfg = self.config
         buffer.compute_gae(cfg.gamma, cfg.gae_lambda)
-        active = [env for env, steps in enumerate(buffer.step_counts) if steps > 0]
-        data = buffer.get_batched_sequences(active)
+        step_counts = self._global_step_counts(buffer, shard)
+        active = [env for env, steps in enumerate(step_counts) if steps > 0]
+        mine = [position for position, env in enumerate(active) if shard.start <= env < shard.stop]
+        data = buffer.get_batched_sequences([active[position] - shard.start for position in mine])
         self._check_data(data)
-        valid = data["valid"]
-        count = valid.sum().clamp_min(1).to(data["values"].dtype)
-        if cfg.normalize_advantages:
-            adv = data["advantages"]
-            mean = _masked_mean(adv, valid, count)
-            var = _masked_mean((adv - mean).square(), valid, count)
-            data["advantages"] = torch.where(valid, (adv - mean) / (var.sqrt() + 1e-8), torch.zeros_like(adv))
-        explained_variance = self._explained_variance(data["returns"], data["values"], valid, count)
+        explained_variance = self._normalize_advantages(data)
 
         params = list(self.network.parameters())
         head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
         n_mb = min(cfg.n_minibatches, len(active))
+        # Row of ``data`` holding the env at each position of ``active`` (-1: another process holds it).
+        row_of: torch.Tensor | None = None
+        if self.collective.world_size > 1:
+            row_of = torch.full((len(active),), -1, dtype=torch.long, device=self.device)
+            row_of[torch.tensor(mine, dtype=torch.long, device=self.device)] = torch.arange(len(mine), device=self.device)
         sums: dict[str, torch.Tensor] = {}
         evaluated = applied = skipped = epochs_completed = 0
         early_stopped = False
         for _ in range(cfg.ppo_epochs):
             for mb_index in torch.randperm(len(active), device=self.device).tensor_split(n_mb):
-                mb = {key: value[mb_index] for key, value in data.items()}
+                rows = mb_index
+                if row_of is not None:
+                    rows = row_of[mb_index]
+                    rows = rows[rows >= 0]
+                mb = {key: value[rows] for key, value in data.items()} if rows.numel() > 0 else None
                 loss, stats = self._minibatch_loss(mb)
                 self.optimizer.zero_grad(set_to_none=True)
-                torch.autograd.backward(loss)
+                if loss is not None:
+                    torch.autograd.backward(loss)
+                stats = self._sum_over_processes(params, stats)
+                stats["clip_fraction"] = stats.pop("clipped") / stats.pop("relevant").clamp_min(1)
                 for name in self.network.head_names:
                     stats[f"grad_norm_{name}"] = _grad_norm(head_params[name])
                 grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -386,7 +472,7 @@ class PPOAgent:
                 for key, value in stats.items():
                     sums[key] = sums[key] + value if key in sums else value
                 evaluated += 1
-                finite = torch.isfinite(loss) & torch.isfinite(grad_norm)
+                finite = torch.isfinite(stats["loss"]) & torch.isfinite(grad_norm)
                 kl_high = (
                     stats["approx_kl"] > KL_STOP_FACTOR * cfg.target_kl
                     if cfg.target_kl is not None
@@ -417,23 +503,42 @@ class PPOAgent:
         )
         return metrics
 
+    def _normalize_advantages(self, data: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Normalise ``data["advantages"]`` with the mean and std over all processes' valid steps (when the
+        config says so); returns the explained variance ``1 - Var(returns - values) / Var(returns)`` over the
+        same steps (0 when returns are constant). Two all-reduces of a few scalars."""
+        valid = data["valid"]
+        advantages, returns, values = data["advantages"], data["returns"], data["values"]
+        residuals = returns - values
+        zeros = torch.zeros_like(values)
+
+        def total(x: torch.Tensor) -> torch.Tensor:
+            return torch.where(valid, x, zeros).sum()
+
+        first = self.collective.all_reduce_sum(
+            torch.stack([valid.sum().to(values.dtype), total(advantages), total(returns), total(residuals)])
+        )
+        count = first[0].clamp_min(1)
+        adv_mean, ret_mean, resid_mean = (first[1:] / count).unbind()
+        second = self.collective.all_reduce_sum(
+            torch.stack(
+                [
+                    total((advantages - adv_mean).square()),
+                    total((returns - ret_mean).square()),
+                    total((residuals - resid_mean).square()),
+                ]
+            )
+        )
+        adv_var, var_ret, var_resid = (second / count).unbind()
+        if self.config.normalize_advantages:
+            data["advantages"] = torch.where(valid, (advantages - adv_mean) / (adv_var.sqrt() + 1e-8), zeros)
+        return torch.where(var_ret > 0, 1.0 - var_resid / var_ret.clamp_min(1e-12), torch.zeros_like(var_ret))
+
     def _check_data(self, data: dict[str, torch.Tensor]) -> None:
         """Validate masks and stored actions once per update (a few host syncs here instead of per minibatch)."""
         for name in self.network.head_names:
             check_mask_rows(name, data[f"{name}_masks"])
             check_actions(name, data[f"{name}_actions"], self.network.head_sizes[name], data[f"{name}_masks"])
-
-    @staticmethod
-    def _explained_variance(
-        returns: torch.Tensor, values: torch.Tensor, valid: torch.Tensor, count: torch.Tensor
-    ) -> torch.Tensor:
-        """``1 - Var(returns - values) / Var(returns)`` over valid steps (0 when returns are constant)."""
-        ret_mean = _masked_mean(returns, valid, count)
-        var_ret = _masked_mean((returns - ret_mean).square(), valid, count)
-        resid = returns - values
-        resid_mean = _masked_mean(resid, valid, count)
-        var_resid = _masked_mean((resid - resid_mean).square(), valid, count)
-        return torch.where(var_ret > 0, 1.0 - var_resid / var_ret.clamp_min(1e-12), torch.zeros_like(var_ret))
 
     # --- checkpoints -------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], extra: Mapping[str, object] | None = None) -> Path:

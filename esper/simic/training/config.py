@@ -47,17 +47,22 @@ class TrainingConfig:
     """Also write TensorBoard scalars to ``<run>/tensorboard`` (needs the optional ``esper[tensorboard]`` extra)."""
     checkpoint_every: int = 1
     """Write a checkpoint every this many PPO batches (and always after the last)."""
+    world_size: int = 1
+    """Processes the run's envs are split over (``torchrun``); recorded, set by the trainer from its context. It
+    may change on resume: a run gives the same episodes and policy on any number of processes."""
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy {self.policy!r} is unknown; valid: {list(POLICIES)}")
-        for name in ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every"):
+        for name in ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every", "world_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
         if self.n_minibatches > self.n_envs:
             raise ValueError(f"n_minibatches ({self.n_minibatches}) must be <= n_envs ({self.n_envs}): minibatches are env sequences")
+        if self.world_size > self.n_envs:
+            raise ValueError(f"world_size ({self.world_size}) must be <= n_envs ({self.n_envs}): every process steps an env")
         if self.force_tempo is not None and self.force_tempo not in TempoAction.__members__:
             raise ValueError(f"force_tempo {self.force_tempo!r} is unknown; valid: {list(TempoAction.__members__)} or None")
         if self.lr <= 0 or self.entropy_coef < 0:

@@ -51,10 +51,11 @@ class RunDir:
         if not self.config_path.exists():
             raise FileNotFoundError(f"cannot resume: {self.config_path} does not exist (start without --resume)")
         stored = TrainingConfig.read(self.config_path)
-        if stored.to_dict() | {"episodes": 0} != config.to_dict() | {"episodes": 0}:
+        free = {"episodes": 0, "world_size": 0}  # may change on resume
+        if stored.to_dict() | free != config.to_dict() | free:
             raise ValueError(
                 f"cannot resume {self.root}: stored config {stored.to_dict()} differs from requested {config.to_dict()} "
-                "(only 'episodes' may change on resume)"
+                "(only 'episodes' and 'world_size' may change on resume)"
             )
         config.write(self.config_path)
         progress = self.read_progress()
