@@ -417,13 +417,19 @@ class PPOAgent:
         counts[shard.rows] = torch.tensor(buffer.step_counts, dtype=torch.float64, device=self.device)
         return [int(c) for c in self.collective.all_reduce_sum(counts).tolist()]
 
-    def update(self, buffer: TamiyoRolloutBuffer, shard: EnvShard | None = None) -> dict[str, float]:
+    def update(
+        self,
+        buffer: TamiyoRolloutBuffer,
+        shard: EnvShard | None = None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, float]:
         """Run PPO on a finished buffer (GAE with this config's gamma/lambda); returns float metrics.
 
         ``shard``: the global env ids of the buffer's rows when this agent's :attr:`collective` spans several
-        processes (default: the buffer holds all envs). Every process must call ``update`` with the same
-        config and RNG state (the minibatch permutation is drawn from torch's global RNG); they all end with the
-        same parameters.
+        processes (default: the buffer holds all envs). The minibatch permutations are drawn from ``generator``
+        (default: torch's global RNG, on this agent's device); every process must call ``update`` with the same
+        config and RNG state, and they all end with the same parameters.
 
         Metrics: ``policy_loss``, ``value_loss``, ``loss``, ``entropy_<head>``, ``approx_kl``, ``clip_fraction``
         (means over evaluated minibatches), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
@@ -453,7 +459,7 @@ class PPOAgent:
         evaluated = applied = skipped = epochs_completed = 0
         early_stopped = False
         for _ in range(cfg.ppo_epochs):
-            for mb_index in torch.randperm(len(active), device=self.device).tensor_split(n_mb):
+            for mb_index in torch.randperm(len(active), generator=generator, device=self.device).tensor_split(n_mb):
                 rows = mb_index
                 if row_of is not None:
                     rows = row_of[mb_index]
