@@ -1,0 +1,29 @@
+"""Distributed throughput: env-epochs/s of one PPO batch on 1 and 2 gloo processes (issue 15, ISSUE.15.8).
+
+Times the 2-process run; ``extra_info`` holds both rates and their ratio, measured back to back. For a figure
+on a shared machine run ``python -m benchmarks.distributed_speedup`` (A/B alternating rounds, median ratio).
+"""
+
+from __future__ import annotations
+
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from benchmarks.distributed_speedup import env_epochs_per_second
+
+FIELDS: dict[str, object] = {"policy": "ppo", "task": "digits", "episodes": 4, "n_envs": 4, "max_epochs": 5, "seed": 0}
+SMOKE: dict[str, object] = {**FIELDS, "episodes": 2, "n_envs": 2, "max_epochs": 1}
+"""The test gate (benchmarks disabled) only checks the measurement runs: one env-epoch per rank, 2 ranks."""
+
+
+@pytest.mark.req("ISSUE.15.8")
+def test_env_epochs_per_second_1_vs_2_processes(benchmark: BenchmarkFixture) -> None:
+    if benchmark.disabled:
+        assert env_epochs_per_second(2, SMOKE) > 0
+        return
+    one = env_epochs_per_second(1, FIELDS)
+    two = benchmark.pedantic(lambda: env_epochs_per_second(2, FIELDS), rounds=1, iterations=1)
+    benchmark.extra_info["env_epochs_per_second_1"] = one
+    benchmark.extra_info["env_epochs_per_second_2"] = two
+    benchmark.extra_info["speedup"] = two / one
+    assert one > 0 and two > 0

@@ -1,0 +1,102 @@
+"""Env-epochs per second of PPO training on 1 vs N gloo processes, measured A/B alternating (issue 15).
+
+    PYTHONPATH=$PWD .venv/bin/python -m benchmarks.distributed_speedup --rounds 5 --world 2
+
+Each round runs the same config (same seed, same total envs) once on 1 process and once on ``--world``
+processes (spawned, one intra-op thread each, 127.0.0.1), in alternating order, and prints env-epochs/s of the
+training loop (process start-up and group join excluded) and the per-round ratio; the summary is the median.
+On a shared machine the absolute figures move with other people's load: compare the ratio of a round's pair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.multiprocessing as mp
+
+from esper.simic.training import TrainingConfig, VectorizedTrainer
+from esper.simic.training.distributed import init_distributed
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rank(rank: int, world: int, port: int, fields: dict[str, object], out: str) -> None:
+    os.environ.update(
+        WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
+    torch.set_num_threads(1)
+    context = init_distributed("cpu")
+    try:
+        trainer = VectorizedTrainer(TrainingConfig(**fields), Path(out) / "run", context=context)  # type: ignore[arg-type]
+        result = trainer.run()
+        Path(out, f"rank{rank}.json").write_text(json.dumps(result.seconds))
+    finally:
+        context.close()
+
+
+def env_epochs_per_second(world: int, fields: dict[str, object]) -> float:
+    """Env-epochs/s of one run of ``fields`` on ``world`` spawned processes (the slowest rank's loop time)."""
+    config = TrainingConfig(**fields)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory(prefix="esper-dist-bench-") as out:
+        ctx = mp.get_context("spawn")
+        port = _free_port()
+        procs = [ctx.Process(target=_rank, args=(r, world, port, fields, out)) for r in range(world)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(timeout=1800)
+        if any(proc.exitcode != 0 for proc in procs):
+            raise RuntimeError(f"a rank failed: exit codes {[proc.exitcode for proc in procs]}")
+        seconds = max(json.loads(Path(out, f"rank{r}.json").read_text())["total"] for r in range(world))
+    return config.batches * config.n_envs * config.max_epochs / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--world", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--task", default="digits_blind")
+    parser.add_argument("--n-envs", type=int, default=4)
+    parser.add_argument("--max-epochs", type=int, default=10)
+    parser.add_argument("--batches", type=int, default=1)
+    args = parser.parse_args()
+    fields: dict[str, object] = {
+        "policy": "ppo",
+        "task": args.task,
+        "n_envs": args.n_envs,
+        "episodes": args.n_envs * args.batches,
+        "max_epochs": args.max_epochs,
+        "seed": 0,
+    }
+    print(f"config: {fields}; {os.cpu_count()} CPUs; load average {os.getloadavg()}")
+    ratios = []
+    for round_ in range(args.rounds):
+        order = [1, args.world] if round_ % 2 == 0 else [args.world, 1]
+        rates = {}
+        for world in order:
+            rates[world] = env_epochs_per_second(world, fields)
+        ratio = rates[args.world] / rates[1]
+        ratios.append(ratio)
+        print(
+            f"round {round_ + 1}: 1 process {rates[1]:.2f} env-epochs/s, {args.world} processes "
+            f"{rates[args.world]:.2f} env-epochs/s, ratio {ratio:.2f} (order {order}, "
+            f"load {os.getloadavg()[0]:.1f}, {time.strftime('%H:%M:%S')})",
+            flush=True,
+        )
+    print(f"median ratio {statistics.median(ratios):.2f} over {len(ratios)} rounds (min {min(ratios):.2f}, max {max(ratios):.2f})")
+
+
+if __name__ == "__main__":
+    main()
