@@ -13,52 +13,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-import torch.multiprocessing as mp
-
 from esper.simic.training import TrainingConfig, VectorizedTrainer
-from esper.simic.training.distributed import init_distributed
+from esper.simic.training.distributed import DistContext, spawn_local
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rank(rank: int, world: int, port: int, fields: dict[str, object], out: str) -> None:
-    os.environ.update(
-        WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
-    )
-    torch.set_num_threads(1)
-    context = init_distributed("cpu")
-    try:
-        trainer = VectorizedTrainer(TrainingConfig(**fields), Path(out) / "run", context=context)  # type: ignore[arg-type]
-        result = trainer.run()
-        Path(out, f"rank{rank}.json").write_text(json.dumps(result.seconds))
-    finally:
-        context.close()
+def _rank(context: DistContext, fields: dict[str, object], out: str) -> None:
+    trainer = VectorizedTrainer(TrainingConfig(**fields), Path(out) / "run", context=context)  # type: ignore[arg-type]
+    result = trainer.run()
+    Path(out, f"rank{context.rank}.json").write_text(json.dumps(result.seconds))
 
 
 def env_epochs_per_second(world: int, fields: dict[str, object]) -> float:
     """Env-epochs/s of one run of ``fields`` on ``world`` spawned processes (the slowest rank's loop time)."""
     config = TrainingConfig(**fields)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory(prefix="esper-dist-bench-") as out:
-        ctx = mp.get_context("spawn")
-        port = _free_port()
-        procs = [ctx.Process(target=_rank, args=(r, world, port, fields, out)) for r in range(world)]
-        for proc in procs:
-            proc.start()
-        for proc in procs:
-            proc.join(timeout=1800)
-        if any(proc.exitcode != 0 for proc in procs):
-            raise RuntimeError(f"a rank failed: exit codes {[proc.exitcode for proc in procs]}")
+        spawn_local(_rank, world, fields, out)
         seconds = max(json.loads(Path(out, f"rank{r}.json").read_text())["total"] for r in range(world))
     return config.batches * config.n_envs * config.max_epochs / seconds
 

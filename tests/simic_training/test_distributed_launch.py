@@ -160,3 +160,21 @@ def test_torchrun_cli_equals_one_process_cli(tmp_path: Path) -> None:
     a = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=True)["network"]
     b = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=True)["network"]
     assert _max_diff(a, b) < 1e-5
+
+
+@pytest.mark.cuda
+@pytest.mark.req("DEC.distributed.3")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_rng_stream_on_cuda_isolates_the_cuda_generator() -> None:
+    stream = RngStream("cuda")
+    stream.seed(4)
+    torch.manual_seed(0)
+    outer = torch.cuda.get_rng_state()
+    with stream.scope():
+        first = torch.rand(3, device="cuda")
+    assert torch.equal(torch.cuda.get_rng_state(), outer)
+    torch.rand(100, device="cuda")
+    with stream.scope():
+        second = torch.rand(3, device="cuda")
+    torch.cuda.manual_seed(4)
+    assert torch.equal(torch.cat([first, second]), torch.rand(6, device="cuda"))

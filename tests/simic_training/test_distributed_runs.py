@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
+import threading
 from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from esper.simic.training import RunResult, TrainingConfig, run_training
 from esper.simic.training.vectorized import VectorizedTrainer
-from tests.simic_training.dist_worker import Scenario, run_rank
+from esper.simic.training.distributed import spawn_local
+from tests.simic_training.dist_worker import Scenario, run_scenarios
 
 PPO: dict[str, object] = {"policy": "ppo", "task": "digits_blind", "episodes": 8, "n_envs": 4, "max_epochs": 3, "seed": 3}
 HEURISTIC: dict[str, object] = {"policy": "heuristic", "task": "digits_blind", "episodes": 3, "n_envs": 3, "max_epochs": 3, "seed": 5}
 WORLD = 2
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _events(run: Path) -> list[dict[str, object]]:
@@ -54,23 +48,24 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     leg1 = ref.run(stop_after_batches=1)
     shutil.copytree(root / "ref", root / "resumed")
     scenarios: list[Scenario] = [("ppo", PPO, False), ("resumed", PPO, True), ("heuristic", HEURISTIC, False)]
-    ctx = mp.get_context("spawn")
-    port = _free_port()
-    procs = [ctx.Process(target=run_rank, args=(rank, WORLD, port, str(root), scenarios)) for rank in range(WORLD)]
-    for proc in procs:
-        proc.start()
+    failures: list[BaseException] = []
+
+    def ranks() -> None:
+        try:
+            spawn_local(run_scenarios, WORLD, str(root), scenarios, timeout=300)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    launcher = threading.Thread(target=ranks)
+    launcher.start()  # the ranks run while this process computes the references
     try:
         ref2 = VectorizedTrainer(TrainingConfig(**PPO), root / "ref")  # type: ignore[arg-type]
         leg2 = ref2.run(resume=True)
         assert ref2.agent is not None
         heuristic = run_training(TrainingConfig(**HEURISTIC), root / "heuristic-ref")  # type: ignore[arg-type]
     finally:
-        for proc in procs:
-            proc.join(timeout=300)
-        for proc in procs:
-            if proc.is_alive():
-                proc.kill()
-    assert [proc.exitcode for proc in procs] == [0] * WORLD, "a rank failed (see its traceback above)"
+        launcher.join()
+    assert not failures, f"the 2-process run failed: {failures[0]}"
     out = {
         name: [torch.load(root / f"{name}.rank{rank}.pt", weights_only=True) for rank in range(WORLD)]
         for name, _, _ in scenarios

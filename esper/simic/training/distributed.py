@@ -283,6 +283,45 @@ def gather_acting_inputs(
     return all_obs.contiguous(), {name: part > 0.5 for name, part in zip(names, all_masks, strict=True)}
 
 
+
+def _local_rank(rank: int, world_size: int, port: int, fn: Callable[..., None], args: tuple[object, ...]) -> None:
+    os.environ.update(
+        WORLD_SIZE=str(world_size), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
+    torch.set_num_threads(1)
+    context = init_distributed("cpu")
+    try:
+        fn(context, *args)
+    finally:
+        context.close()
+
+
+def spawn_local(fn: Callable[..., None], world_size: int, *args: object, timeout: float = 1800.0) -> None:
+    """Run ``fn(context, *args)`` on ``world_size`` spawned CPU processes joined over gloo on 127.0.0.1 (tests,
+    benchmarks; production runs use ``torchrun``). ``fn`` must be importable (module level); each process uses
+    one intra-op thread. Raises ``RuntimeError`` naming the exit codes when a process fails or times out."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_local_rank, args=(rank, world_size, port, fn, args)) for rank in range(world_size)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=timeout)
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    codes = [proc.exitcode for proc in procs]
+    if codes != [0] * world_size:
+        raise RuntimeError(f"spawn_local: ranks exited with codes {codes} (see their tracebacks above)")
+
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "LAUNCH_VARS",
@@ -291,4 +330,5 @@ __all__ = [
     "gather_acting_inputs",
     "init_distributed",
     "launched_world_size",
+    "spawn_local",
 ]
