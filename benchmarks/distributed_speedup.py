@@ -24,6 +24,7 @@ from esper.simic.training.distributed import DistContext, spawn_local
 
 def _rank(context: DistContext, fields: dict[str, object], out: str) -> None:
     trainer = VectorizedTrainer(TrainingConfig(**fields), Path(out) / "run", context=context)  # type: ignore[arg-type]
+    context.barrier()  # time the training loop, not one rank waiting for the other to finish starting up
     result = trainer.run()
     Path(out, f"rank{context.rank}.json").write_text(json.dumps(result.seconds))
 

@@ -171,6 +171,11 @@ class DistContext:
             agent.optimizer.load_state_dict(optimizer)
             agent.obs_normalizer.load_state_dict(normalizer)
 
+    def barrier(self) -> None:
+        """Wait until every rank gets here."""
+        if self._world_size > 1:
+            dist.barrier()
+
     def close(self) -> None:
         """Leave the process group (no-op for one process)."""
         if self._world_size > 1 and dist.is_initialized():
