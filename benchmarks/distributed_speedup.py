@@ -6,6 +6,9 @@ Each round runs the same config (same seed, same total envs) once on 1 process a
 processes (spawned, one intra-op thread each, 127.0.0.1), in alternating order, and prints env-epochs/s of the
 training loop (process start-up and group join excluded) and the per-round ratio; the summary is the median.
 On a shared machine the absolute figures move with other people's load: compare the ratio of a round's pair.
+Each round also measures the machine's *parallel ceiling*: the same fixed CPU work (no communication) on 1 and on
+``--world`` processes at once; ``ceiling = world * t_1 / t_world`` is the best any N-process run could reach at
+that moment (``world`` on an idle machine with at least ``world`` cores, less when other jobs compete).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 from esper.simic.training import TrainingConfig, VectorizedTrainer
 from esper.simic.training.distributed import DistContext, spawn_local
 
@@ -27,6 +32,27 @@ def _rank(context: DistContext, fields: dict[str, object], out: str) -> None:
     context.barrier()  # time the training loop, not one rank waiting for the other to finish starting up
     result = trainer.run()
     Path(out, f"rank{context.rank}.json").write_text(json.dumps(result.seconds))
+
+
+def _fixed_work(context: DistContext, out: str) -> None:
+    """The same CPU work on every rank (small matmuls, like a tiny host's training step), timed after a barrier."""
+    context.barrier()
+    gen = torch.Generator().manual_seed(context.rank)
+    a, b = torch.randn(64, 64, generator=gen), torch.randn(64, 64, generator=gen)
+    started = time.perf_counter()
+    for _ in range(3_000):
+        a = torch.tanh(a @ b)
+    Path(out, f"work{context.rank}.json").write_text(json.dumps(time.perf_counter() - started))
+
+
+def parallel_ceiling(world: int) -> float:
+    """``world * t_1 / t_world`` for a fixed CPU workload per process (see the module docstring)."""
+    times = {}
+    for n in (1, world):
+        with tempfile.TemporaryDirectory(prefix="esper-dist-ceiling-") as out:
+            spawn_local(_fixed_work, n, out)
+            times[n] = max(json.loads(Path(out, f"work{r}.json").read_text()) for r in range(n))
+    return world * times[1] / times[world]
 
 
 def env_epochs_per_second(world: int, fields: dict[str, object]) -> float:
@@ -56,7 +82,8 @@ def main() -> None:
         "seed": 0,
     }
     print(f"config: {fields}; {os.cpu_count()} CPUs; load average {os.getloadavg()}")
-    ratios = []
+    ratios: list[float] = []
+    ceilings: list[float] = []
     for round_ in range(args.rounds):
         order = [1, args.world] if round_ % 2 == 0 else [args.world, 1]
         rates = {}
@@ -64,13 +91,18 @@ def main() -> None:
             rates[world] = env_epochs_per_second(world, fields)
         ratio = rates[args.world] / rates[1]
         ratios.append(ratio)
+        ceiling = parallel_ceiling(args.world)
+        ceilings.append(ceiling)
         print(
             f"round {round_ + 1}: 1 process {rates[1]:.2f} env-epochs/s, {args.world} processes "
-            f"{rates[args.world]:.2f} env-epochs/s, ratio {ratio:.2f} (order {order}, "
-            f"load {os.getloadavg()[0]:.1f}, {time.strftime('%H:%M:%S')})",
+            f"{rates[args.world]:.2f} env-epochs/s, speedup {ratio:.2f}, parallel ceiling {ceiling:.2f} "
+            f"(order {order}, load {os.getloadavg()[0]:.1f}, {time.strftime('%H:%M:%S')})",
             flush=True,
         )
-    print(f"median ratio {statistics.median(ratios):.2f} over {len(ratios)} rounds (min {min(ratios):.2f}, max {max(ratios):.2f})")
+    print(
+        f"median speedup {statistics.median(ratios):.2f} over {len(ratios)} rounds (min {min(ratios):.2f}, "
+        f"max {max(ratios):.2f}); median parallel ceiling {statistics.median(ceilings):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@ def run_scenarios(context: DistContext, root: str, scenarios: list[Scenario]) ->
         # Every rank but 0 is given its own folder, which it must never create (rank 0 owns the run folder).
         out = Path(root) / (name if context.is_main else f"{name}-rank{context.rank}")
         trainer = VectorizedTrainer(TrainingConfig(**fields), out, context=context)  # type: ignore[arg-type]
+        if name.startswith("refused"):  # rank 0 refuses the resume: every rank must raise, none may hang
+            try:
+                trainer.run(resume=resume)
+            except FileNotFoundError as exc:
+                torch.save({"error": str(exc)}, Path(root) / f"{name}.rank{context.rank}.pt")
+            continue
         result = trainer.run(resume=resume)
         agent = trainer.agent
         state = {

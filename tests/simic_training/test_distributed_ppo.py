@@ -102,7 +102,7 @@ def _update_on_ranks(
     return agents, metrics, group.reductions
 
 
-@pytest.mark.req("ISSUE.15.3")
+@pytest.mark.req("ISSUE.15.3", "ISSUE.15.2", "DEC.distributed.2")
 @pytest.mark.parametrize(
     ("n_envs", "world_size", "n_minibatches", "entropy_floor"),
     [(4, 2, 2, 0.02), (5, 2, 2, 0.02), (3, 3, 2, 5.0), (4, 2, 1, 5.0)],

@@ -47,7 +47,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     ref = VectorizedTrainer(TrainingConfig(**PPO), root / "ref")  # type: ignore[arg-type]
     leg1 = ref.run(stop_after_batches=1)
     shutil.copytree(root / "ref", root / "resumed")
-    scenarios: list[Scenario] = [("ppo", PPO, False), ("resumed", PPO, True), ("heuristic", HEURISTIC, False)]
+    scenarios: list[Scenario] = [
+        ("refused", HEURISTIC, True),  # nothing to resume
+        ("ppo", PPO, False),
+        ("resumed", PPO, True),
+        ("heuristic", HEURISTIC, False),
+    ]
     failures: list[BaseException] = []
 
     def ranks() -> None:
@@ -79,7 +84,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     }
 
 
-@pytest.mark.req("ISSUE.15.3", "ISSUE.15.2", "ISSUE.15.1")
+@pytest.mark.req("ISSUE.15.3", "ISSUE.15.2", "ISSUE.15.1", "DEC.distributed.1")
 def test_two_processes_give_the_episodes_and_policy_of_one(runs: dict[str, object]) -> None:
     root = runs["root"]
     assert isinstance(root, Path)
@@ -101,7 +106,7 @@ def test_two_processes_give_the_episodes_and_policy_of_one(runs: dict[str, objec
         assert torch.equal(ranks[0]["normalizer"][key], ranks[1]["normalizer"][key])
 
 
-@pytest.mark.req("ISSUE.15.4")
+@pytest.mark.req("ISSUE.15.4", "DEC.distributed.4")
 def test_rank_zero_writes_one_run_folder_with_every_ranks_events(runs: dict[str, object]) -> None:
     root = runs["root"]
     assert isinstance(root, Path)
@@ -122,7 +127,7 @@ def test_rank_zero_writes_one_run_folder_with_every_ranks_events(runs: dict[str,
     assert sorted(kinds) == sorted(str(e["event_type"]) for e in _events(root / "ref"))  # the same events
 
 
-@pytest.mark.req("ISSUE.15.5")
+@pytest.mark.req("ISSUE.15.5", "DEC.distributed.5")
 def test_two_processes_resume_a_one_process_run(runs: dict[str, object]) -> None:
     root = runs["root"]
     assert isinstance(root, Path)
@@ -133,6 +138,17 @@ def test_two_processes_resume_a_one_process_run(runs: dict[str, object]) -> None
     assert _max_diff(saved["network"], ref_network) < 1e-5
     assert json.loads((root / "resumed" / "config.json").read_text())["world_size"] == WORLD
     assert json.loads((root / "resumed" / "progress.json").read_text())["batches_done"] == 2
+
+
+@pytest.mark.req("ISSUE.15.5", "DEC.distributed.4")
+def test_a_refused_resume_stops_every_rank(runs: dict[str, object]) -> None:
+    ranks = runs["refused"]
+    assert isinstance(ranks, list)
+    for rank in ranks:
+        assert "cannot resume" in rank["error"]
+    root = runs["root"]
+    assert isinstance(root, Path)
+    assert not (root / "refused-rank1").exists()
 
 
 @pytest.mark.req("ISSUE.15.7", "ISSUE.15.1")

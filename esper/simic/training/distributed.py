@@ -137,16 +137,15 @@ class DistContext:
         return cast(T, box[0])  # rank 0's T, pickled round trip
 
     def on_main(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on rank 0 and give its result to every rank; a ``ValueError``/``FileNotFoundError`` it
-        raises is raised on every rank (so a refused ``--resume`` stops all of them, instead of leaving the others
-        waiting)."""
+        """Run ``fn`` on rank 0 and give its result to every rank; an exception it raises is raised on every rank
+        (so a refused ``--resume`` stops all of them, instead of leaving the others waiting)."""
         if self._world_size == 1:
             return fn()
         outcome: tuple[bool, object] | None = None  # rank 0: (True, result) or (False, exception)
         if self.is_main:
             try:
                 outcome = (True, fn())
-            except (ValueError, FileNotFoundError) as exc:
+            except Exception as exc:  # re-raised below, on every rank
                 outcome = (False, exc)
         ok, value = self.broadcast_object(outcome)
         if not ok:
