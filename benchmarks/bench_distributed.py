@@ -12,15 +12,12 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from benchmarks.distributed_speedup import env_epochs_per_second
 
 FIELDS: dict[str, object] = {"policy": "ppo", "task": "digits", "episodes": 4, "n_envs": 4, "max_epochs": 5, "seed": 0}
-SMOKE: dict[str, object] = {**FIELDS, "episodes": 2, "n_envs": 2, "max_epochs": 1}
-"""The test gate (benchmarks disabled) only checks the measurement runs: one env-epoch per rank, 2 ranks."""
 
 
 @pytest.mark.req("ISSUE.15.8")
 def test_env_epochs_per_second_1_vs_2_processes(benchmark: BenchmarkFixture) -> None:
-    if benchmark.disabled:
-        assert benchmark.pedantic(lambda: env_epochs_per_second(2, SMOKE), rounds=1, iterations=1) > 0
-        return
+    if benchmark.disabled:  # the gate: tests/simic_training/test_distributed_benchmark.py runs the measurement
+        pytest.skip("timing only (make bench); smoke-tested in tests/simic_training")
     one = env_epochs_per_second(1, FIELDS)
     two = benchmark.pedantic(lambda: env_epochs_per_second(2, FIELDS), rounds=1, iterations=1)
     benchmark.extra_info["env_epochs_per_second_1"] = one
