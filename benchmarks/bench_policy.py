@@ -52,7 +52,7 @@ def test_get_action_one_step(benchmark: BenchmarkFixture, agent: PPOAgent) -> No
 def test_evaluate_actions_sequences(benchmark: BenchmarkFixture, agent: PPOAgent) -> None:
     obs, masks = torch.randn(ENVS, STEPS, OBS), _masks(agent, ENVS, STEPS)
     actions = {n: torch.zeros(ENVS, STEPS, dtype=torch.long) + (1 if n == "blueprint" else 0) for n in HEAD_NAMES}
-    log_probs, values, _, _ = benchmark(agent.network.evaluate_actions, obs, actions, None, masks)
+    log_probs, _, values = benchmark(agent.network.evaluate_actions, obs, actions, None, masks)
     assert values.shape == (ENVS, STEPS)
 
 

@@ -78,7 +78,7 @@ def test_evaluate_actions_gives_tempo_log_prob_and_entropy(net: FactoredRecurren
     masks = {name: m.reshape(3, 5, -1) for name, m in random_masks(net.head_sizes, 15).items()}
     logits = net(obs, masks=masks)
     actions = {name: logits[f"{name}_logits"].argmax(-1) for name in ("slot", "blueprint", "blend", "tempo", "op")}
-    log_probs, values, entropy, _ = net.evaluate_actions(obs, actions, None, masks)
+    log_probs, entropy, values = net.evaluate_actions(obs, actions, None, masks)
     log_p = torch.log_softmax(logits["tempo_logits"], -1)
     torch.testing.assert_close(log_probs["tempo"], log_p.gather(-1, actions["tempo"].unsqueeze(-1)).squeeze(-1))
     probs = log_p.exp()

@@ -152,7 +152,7 @@ def _reference_metrics(agent: PPOAgent, buffer: TamiyoRolloutBuffer) -> dict[str
     actions = {name: batch[f"{name}_actions"] for name in HEAD_NAMES}
     masks = {name: batch[f"{name}_masks"] for name in HEAD_NAMES}
     with torch.no_grad():
-        log_probs, values, entropy, _ = agent.network.evaluate_actions(
+        log_probs, entropy, values = agent.network.evaluate_actions(
             batch["obs"], actions, (batch["initial_h"], batch["initial_c"]), masks, batch["episode_starts"]
         )
     op = batch["op_actions"]

@@ -37,7 +37,7 @@ def test_network_forward_get_action_evaluate_on_cuda() -> None:
     out = agent.network(obs)
     assert out["tempo_logits"].device.type == "cuda"
     actions = {n: out[f"{n}_logits"].argmax(-1) for n in HEAD_NAMES}  # type: ignore[literal-required]
-    log_probs, values, entropy, _ = agent.network.evaluate_actions(obs, actions)
+    log_probs, entropy, values = agent.network.evaluate_actions(obs, actions)
     assert values.device.type == "cuda" and entropy["tempo"].device.type == "cuda"
 
 

@@ -72,8 +72,8 @@ def test_evaluate_actions_argument_errors(net: FactoredRecurrentActorCritic) -> 
         net.evaluate_actions(obs, dict(actions, op=torch.zeros(2, 3, dtype=torch.int32)))
     with pytest.raises(ValueError, match=r"unknown \['speed'\]"):
         net.evaluate_actions(obs, dict(actions, speed=torch.zeros(2, 3, dtype=torch.long)))
-    log_probs, values, entropy, hidden = net.evaluate_actions(obs, actions)
-    assert values.shape == (2, 3) and hidden[0].shape == (2, 8)
+    log_probs, entropy, values = net.evaluate_actions(obs, actions)
+    assert values.shape == (2, 3)
     assert all(log_probs[n].shape == entropy[n].shape == (2, 3) for n in HEAD_NAMES)
 
 

@@ -6,7 +6,10 @@ LayerNorm →`` one head per action head (``Linear(hidden→64), ReLU, Linear(64
 
 Conventions:
 - ``obs`` is ``(B, D)`` (one step) or ``(B, T, D)`` (a sequence); outputs drop or keep the ``T`` axis to match.
-- ``hidden`` is ``(h, c)``, each ``(B, hidden_dim)``: the recurrent state *before* the first step of ``obs``.
+- ``hidden`` is ``(h, c)`` (a plain tuple or an :class:`LSTMState`), each ``(B, hidden_dim)``: the recurrent state
+  *before* the first step of ``obs``. Returned states are :class:`LSTMState`.
+- ``get_action`` returns an :class:`ActionSample`, ``evaluate_actions`` an :class:`ActionEvaluation` (NamedTuples in
+  the plan's Task 8.4 / 8.5 order, so the plan's tuple unpacking works).
 - ``masks`` maps every head to a bool tensor ``(B, n)`` / ``(B, T, n)``; ``True`` = valid action.
 - ``episode_starts`` (optional, ``(B, T)`` bool) zeroes the recurrent state before a step that begins a new
   episode, so a replayed sequence never carries memory across an episode boundary.
@@ -20,7 +23,7 @@ from typing import TypedDict
 import torch
 from torch import nn
 
-from esper.leyline import HEAD_NAMES, NUM_BLUEPRINTS, NUM_TEMPO
+from esper.leyline import HEAD_NAMES, NUM_BLENDS, NUM_BLUEPRINTS, NUM_OPS, NUM_SLOTS, NUM_TEMPO
 from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM
 from esper.simic.agent.distributions import (
     apply_mask,
@@ -30,9 +33,7 @@ from esper.simic.agent.distributions import (
     log_probs_of,
     sample,
 )
-
-Hidden = tuple[torch.Tensor, torch.Tensor]
-"""LSTM state ``(h, c)``, each ``(B, hidden_dim)``."""
+from esper.simic.agent.outputs import ActionEvaluation, ActionSample, Hidden, LSTMState
 
 POLICY_OUTPUT_GAIN = 0.01
 """Orthogonal-init gain of the last layer of every policy head (near-uniform initial policy)."""
@@ -72,11 +73,11 @@ class FactoredRecurrentActorCritic(nn.Module):
         self,
         state_dim: int,
         hidden_dim: int = DEFAULT_HIDDEN_DIM,
-        num_slots: int = 3,
+        num_slots: int = NUM_SLOTS,
         num_blueprints: int = NUM_BLUEPRINTS,
-        num_blend: int = 3,
+        num_blend: int = NUM_BLENDS,
         num_tempo: int = NUM_TEMPO,
-        num_ops: int = 4,
+        num_ops: int = NUM_OPS,
         device: str | torch.device = "cpu",
     ) -> None:
         super().__init__()
@@ -154,14 +155,14 @@ class FactoredRecurrentActorCritic(nn.Module):
         return self.lstm.weight_ih.device
 
     # --- recurrent state --------------------------------------------------------------------------------
-    def initial_hidden(self, batch_size: int) -> Hidden:
+    def initial_hidden(self, batch_size: int) -> LSTMState:
         """Zero LSTM state for ``batch_size`` sequences (start of an episode)."""
         _check_dim("batch_size", batch_size)
         zeros = torch.zeros(batch_size, self.hidden_dim, device=self.device, dtype=self.lstm.weight_ih.dtype)
-        return zeros, zeros.clone()
+        return LSTMState(zeros, zeros.clone())
 
     @staticmethod
-    def reset_hidden(hidden: Hidden, episode_done: torch.Tensor) -> Hidden:
+    def reset_hidden(hidden: Hidden, episode_done: torch.Tensor) -> LSTMState:
         """Zero the state of rows whose episode just ended (``episode_done``: ``(B,)`` bool), no host sync."""
         h, c = hidden
         if episode_done.dtype != torch.bool or episode_done.shape != h.shape[:1]:
@@ -170,7 +171,7 @@ class FactoredRecurrentActorCritic(nn.Module):
                 f"got {episode_done.dtype} {tuple(episode_done.shape)}"
             )
         keep = (~episode_done).unsqueeze(-1).to(h.dtype)
-        return h * keep, c * keep
+        return LSTMState(h * keep, c * keep)
 
     # --- validation (shape checks are static, so they also trace under torch.compile) -------------------
     def _check_obs(self, obs: torch.Tensor) -> torch.Tensor:
@@ -240,7 +241,7 @@ class FactoredRecurrentActorCritic(nn.Module):
         masks: dict[str, torch.Tensor] | None,
         episode_starts: torch.Tensor | None,
         check_values: bool,
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, Hidden, dict[str, torch.Tensor] | None]:
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, LSTMState, dict[str, torch.Tensor] | None]:
         """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks."""
         x = self._check_obs(obs)
         batch, steps = x.shape[0], x.shape[1]
@@ -268,7 +269,7 @@ class FactoredRecurrentActorCritic(nn.Module):
             for name in self.head_names
         }
         value = self.value_head(core).squeeze(-1)
-        return logits, value, (h, c), seq_masks
+        return logits, value, LSTMState(h, c), seq_masks
 
     def forward(
         self,
@@ -300,8 +301,8 @@ class FactoredRecurrentActorCritic(nn.Module):
         hidden: Hidden | None = None,
         masks: dict[str, torch.Tensor] | None = None,
         deterministic: bool = False,
-    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, Hidden]:
-        """Sample (or argmax) one action per head; returns ``(actions, log_probs, value, hidden)``, no grad.
+    ) -> ActionSample:
+        """Sample (or argmax) one action per head; returns ``ActionSample(actions, log_probs, value, hidden)``, no grad.
 
         With ``obs`` ``(B, D)``: actions/log-probs ``(B,)`` per head, value ``(B,)``.
         """
@@ -318,7 +319,7 @@ class FactoredRecurrentActorCritic(nn.Module):
                 actions = {name: a.squeeze(1) for name, a in actions.items()}
                 log_probs = {name: lp.squeeze(1) for name, lp in log_probs.items()}
                 value = value.squeeze(1)
-        return actions, log_probs, value, new_hidden
+        return ActionSample(actions, log_probs, value, new_hidden)
 
     def evaluate_actions(
         self,
@@ -329,18 +330,19 @@ class FactoredRecurrentActorCritic(nn.Module):
         episode_starts: torch.Tensor | None = None,
         *,
         check_values: bool = True,
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, dict[str, torch.Tensor], Hidden]:
-        """Log-probs and entropies of stored actions; returns ``(log_probs, values, entropy, hidden)``.
+    ) -> ActionEvaluation:
+        """Log-probs and entropies of stored actions; returns ``ActionEvaluation(log_probs, entropy, value)``.
 
         ``obs`` ``(B, T, D)``, ``actions[head]`` ``(B, T)`` int64, ``masks[head]`` ``(B, T, n)`` bool. The
         recurrence is replayed from ``hidden`` (the state before step 0). ``check_values=False`` skips the
-        data-dependent checks (mask rows, action ranges), which need a host sync.
+        data-dependent checks (mask rows, action ranges), which need a host sync. The order is the plan's
+        (Task 8.5); the state after the last step is not returned (``forward`` returns it), see DEC.api.1.
         """
         if not isinstance(obs, torch.Tensor) or obs.dim() != 3:
             got = tuple(obs.shape) if isinstance(obs, torch.Tensor) else type(obs).__name__
             raise ValueError(f"obs must have shape (B, T, {self.state_dim}), got {got}")
         self._check_head_dict("actions", actions, (obs.shape[0], obs.shape[1]), False, torch.long)
-        logits, values, new_hidden, seq_masks = self._core(obs, hidden, masks, episode_starts, check_values)
+        logits, values, _, seq_masks = self._core(obs, hidden, masks, episode_starts, check_values)
         if check_values and not torch.compiler.is_compiling():
             for name in self.head_names:
                 check_actions(name, actions[name], self.head_sizes[name], None if masks is None else masks[name])
@@ -348,7 +350,15 @@ class FactoredRecurrentActorCritic(nn.Module):
         entropy = {
             name: entropy_of(logits[name], None if seq_masks is None else seq_masks[name]) for name in self.head_names
         }
-        return log_probs, values, entropy, new_hidden
+        return ActionEvaluation(log_probs, entropy, values)
 
 
-__all__ = ["FactoredRecurrentActorCritic", "Hidden", "POLICY_OUTPUT_GAIN", "_ForwardOutput"]
+__all__ = [
+    "ActionEvaluation",
+    "ActionSample",
+    "FactoredRecurrentActorCritic",
+    "Hidden",
+    "LSTMState",
+    "POLICY_OUTPUT_GAIN",
+    "_ForwardOutput",
+]

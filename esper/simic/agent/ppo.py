@@ -43,7 +43,7 @@ from esper.leyline.defaults import (
     DEFAULT_TARGET_KL,
     DEFAULT_VALUE_COEF,
 )
-from esper.simic.agent.advantages import causal_head_masks, compute_per_head_advantages
+from esper.simic.agent.advantages import causal_head_masks
 from esper.simic.agent.collective import Collective, EnvShard, LocalCollective
 from esper.simic.agent.checkpoint import (
     CheckpointFormatError,
@@ -54,8 +54,10 @@ from esper.simic.agent.checkpoint import (
     save_checkpoint,
 )
 from esper.simic.agent.distributions import check_actions, check_mask_rows
-from esper.simic.agent.network import FactoredRecurrentActorCritic, Hidden
+from esper.simic.agent.minibatch import SequenceBatch
+from esper.simic.agent.network import FactoredRecurrentActorCritic
 from esper.simic.agent.normalizer import RunningMeanStd
+from esper.simic.agent.outputs import ActionSample, Hidden, LSTMState
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
 
 KL_STOP_FACTOR = 1.5
@@ -190,6 +192,86 @@ def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) 
     return torch.where(mask, values, torch.zeros_like(values)).sum() / count
 
 
+def _policy_term(
+    ratio: dict[str, torch.Tensor],
+    advantages: torch.Tensor,
+    counted: dict[str, torch.Tensor],
+    steps: torch.Tensor,
+    clip_ratio: float,
+) -> torch.Tensor:
+    """Clipped surrogate, per head: ``−Σ_head Σ_counted min(r·A, clip(r, 1 ± ε)·A) / steps`` (plan Task 10: a head
+    gets advantage only where it was causally relevant; ``steps`` = number of padding-valid steps)."""
+    loss = advantages.new_zeros(())
+    for name, mask in counted.items():
+        head_ratio = ratio[name]
+        clipped_ratio = head_ratio.clamp(1.0 - clip_ratio, 1.0 + clip_ratio)
+        surrogate = torch.minimum(head_ratio * advantages, clipped_ratio * advantages)
+        loss = loss - _masked_mean(surrogate, mask, steps)
+    return loss
+
+
+def _value_term(
+    value: torch.Tensor,
+    returns: torch.Tensor,
+    old_value: torch.Tensor,
+    padding_valid: torch.Tensor,
+    steps: torch.Tensor,
+    value_clip: float | None,
+) -> torch.Tensor:
+    """``0.5 · mean (V − R)²`` over padding-valid steps; with ``value_clip`` the larger of that and the error of
+    ``V`` clipped to ``old_value ± value_clip`` (PPO2-style value clipping)."""
+    error = (value - returns).square()
+    if value_clip is not None:
+        clipped_value = old_value + (value - old_value).clamp(-value_clip, value_clip)
+        error = torch.maximum(error, (clipped_value - returns).square())
+    return 0.5 * _masked_mean(error, padding_valid, steps)
+
+
+def _entropy_term(
+    entropy: dict[str, torch.Tensor],
+    counted: dict[str, torch.Tensor],
+    steps: torch.Tensor,
+    coef_per_head: Mapping[str, float],
+) -> torch.Tensor:
+    """Entropy bonus ``Σ_head coef_head · Σ_counted H / steps`` (gated by causal relevance like the policy term)."""
+    bonus = steps.new_zeros(())
+    for name, mask in counted.items():
+        bonus = bonus + coef_per_head[name] * _masked_mean(entropy[name], mask, steps)
+    return bonus
+
+
+def _choice_steps(counted: dict[str, torch.Tensor], action_validity: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per head, the counted steps where the head had a real choice (more than one valid action)."""
+    return {name: mask & (action_validity[name].sum(dim=-1) > 1) for name, mask in counted.items()}
+
+
+def _entropy_floor_term(
+    entropy: dict[str, torch.Tensor],
+    counted: dict[str, torch.Tensor],
+    action_validity: dict[str, torch.Tensor],
+    floor: float,
+    totals: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """``Σ_head max(0, floor − H̄_head)``, ``H̄_head`` the mean entropy over the head's counted steps with a real
+    choice (more than one valid action); a head with no such step adds 0, and ``floor = 0`` disables the term.
+
+    ``totals``: when the minibatch is split over processes, ``(entropy sums, choice-step counts)`` per head (in
+    ``counted``'s order) of the *whole* minibatch, detached. The max is not linear in a process's steps, so a
+    process contributes ``(floor·C_r − S_r) / C`` where the whole minibatch's head is below the floor; the
+    contributions add up to the term and its gradient (decision ``DEC.distributed.2``). Default: this minibatch
+    is the whole one."""
+    penalty = next(iter(entropy.values())).new_zeros(())
+    if floor <= 0.0:
+        return penalty
+    for index, (name, steps) in enumerate(_choice_steps(counted, action_validity).items()):
+        own_sum = torch.where(steps, entropy[name], torch.zeros_like(entropy[name])).sum()
+        own_count = steps.sum().to(penalty.dtype)
+        total_sum, count = (own_sum.detach(), own_count) if totals is None else (totals[0][index], totals[1][index])
+        below = (count > 0) & (total_sum < floor * count)
+        penalty = penalty + torch.where(below, (floor * own_count - own_sum) / count.clamp_min(1), penalty.new_zeros(()))
+    return penalty
+
+
 def _grad_norm(params: list[nn.Parameter]) -> torch.Tensor:
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
@@ -215,6 +297,7 @@ class PPOAgent:
         if collective is not None and not isinstance(collective, Collective):
             raise TypeError(f"collective must be a Collective or None, got {type(collective).__name__}")
         self.collective: Collective = LocalCollective() if collective is None else collective
+        """The processes this agent's updates are summed over (one process: :class:`LocalCollective`)."""
         if config is not None and not isinstance(config, PPOConfig):
             raise TypeError(f"config must be a PPOConfig or None, got {type(config).__name__}")
         config = config or PPOConfig()
@@ -267,11 +350,11 @@ class PPOAgent:
         hidden: Hidden | None = None,
         masks: dict[str, torch.Tensor] | None = None,
         deterministic: bool = False,
-    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, Hidden]:
+    ) -> ActionSample:
         """Passthrough to :meth:`FactoredRecurrentActorCritic.get_action`."""
         return self.network.get_action(obs, hidden, masks, deterministic)
 
-    def initial_hidden(self, batch_size: int) -> Hidden:
+    def initial_hidden(self, batch_size: int) -> LSTMState:
         return self.network.initial_hidden(batch_size)
 
     def make_buffer(self, num_envs: int, max_steps: int) -> TamiyoRolloutBuffer:
@@ -298,87 +381,73 @@ class PPOAgent:
         entropies = [f"entropy_{name}" for name in HEAD_NAMES]
         return [*entropies, "approx_kl", "clipped", "relevant", "policy_loss", "value_loss", "loss", "entropy_floor_penalty"]
 
-    def _minibatch_loss(
-        self, mb: dict[str, torch.Tensor] | None
-    ) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
-        """This process's share of one minibatch: its loss and detached statistics, as contributions.
+    def _minibatch_loss(self, mb: SequenceBatch | None) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+        """PPO loss of this process's share of one minibatch of whole sequences, and its detached statistics, as
+        contributions: every mean is over the *whole* minibatch's steps (one all-reduce of per-head sums gives
+        them), so the losses and statistics of all processes add up to the single-process minibatch's (all on the
+        device). ``mb=None``: this process holds none of the minibatch's envs (zero contributions, no loss).
 
-        Every mean is over the *whole* minibatch's valid steps (summed over processes), so the losses and
-        statistics of all processes add up to the single-process minibatch's. The entropy floor's gate uses the
-        minibatch-wide mean entropy; its gradient is linear in this process's entropy sum. ``mb=None``: this
-        process holds none of the minibatch's envs (zero contributions, no loss). All on the device.
+        ``loss = policy + value_coef·value − entropy_coef·entropy + entropy_floor_coef·entropy_floor``, each term
+        computed by the function of that name below. Three kinds of mask, each ``True`` = counts:
+
+        - padding-valid ``mb.valid`` ``(B, T)``: a real step, not padding past the end of a sequence;
+        - causal-relevance ``(B, T)`` per head: the head's choice influenced the step (plan Task 10.1), computed
+          once here from the op actions;
+        - action-validity ``mb.masks`` ``(B, T, n)`` per head: the actions that were allowed (they shaped the
+          logits; the entropy floor only counts steps where a head had more than one).
         """
         cfg = self.config
-        names = HEAD_NAMES
+        heads = HEAD_NAMES  # the heads that learn (the one source of truth, also for the causal masks)
         if mb is None:
-            self.collective.all_reduce_sum(torch.zeros(1 + 2 * len(names), device=self.device))
+            self.collective.all_reduce_sum(torch.zeros(1 + 2 * len(heads), device=self.device))
             return None, {key: torch.zeros((), device=self.device) for key in self._stat_keys()}
-        actions = {name: mb[f"{name}_actions"] for name in self.network.head_names}
-        masks = {name: mb[f"{name}_masks"] for name in self.network.head_names}
-        log_probs, values, entropy, _ = self.network.evaluate_actions(
-            mb["obs"], actions, (mb["initial_h"], mb["initial_c"]), masks, mb["episode_starts"], check_values=False
+        new = self.network.evaluate_actions(
+            mb.obs, mb.actions, mb.initial_hidden, mb.masks, mb.episode_starts, check_values=False
         )
-        dtype = values.dtype
-        zeros = torch.zeros_like(values)
-        valid = mb["valid"]
-        op_actions = mb["op_actions"]
-        head_masks = causal_head_masks(op_actions)
-        # Only steps where the head matters and has a real choice (>1 valid action) count for the entropy floor.
-        choice = {name: head_masks[name] & valid & (masks[name].sum(dim=-1) > 1) for name in names}
-        partial = torch.stack(
-            [valid.sum().to(dtype)]
-            + [torch.where(choice[name], entropy[name].detach(), zeros).sum() for name in names]
-            + [choice[name].sum().to(dtype) for name in names]
+        padding_valid = mb.valid
+        causal_relevance = causal_head_masks(mb.actions["op"])
+        action_validity = mb.masks
+        counted = {name: causal_relevance[name] & padding_valid for name in heads}
+        choice = _choice_steps(counted, action_validity)
+        zeros = torch.zeros_like(new.value)
+        dtype = new.value.dtype
+        totals = self.collective.all_reduce_sum(  # the whole minibatch: steps; per head entropy sums, choice counts
+            torch.stack(
+                [padding_valid.sum().to(dtype)]
+                + [torch.where(choice[name], new.entropy[name].detach(), zeros).sum() for name in heads]
+                + [choice[name].sum().to(dtype) for name in heads]
+            )
         )
-        totals = self.collective.all_reduce_sum(partial)  # minibatch-wide: steps, entropy sums and counts per head
-        count = totals[0].clamp_min(1)
-        head_advantages = compute_per_head_advantages(mb["advantages"], op_actions)
-        policy_loss = values.new_zeros(())
-        entropy_bonus = values.new_zeros(())
-        floor_penalty = values.new_zeros(())
-        joint_log_ratio = torch.zeros_like(values)
-        clipped = values.new_zeros(())
-        relevant = values.new_zeros(())
-        stats: dict[str, torch.Tensor] = {}
-        for index, name in enumerate(names):
-            mask = head_masks[name] & valid
-            log_ratio = torch.where(mask, log_probs[name] - mb[f"{name}_log_probs"], zeros)
-            ratio = log_ratio.exp()
-            adv = head_advantages[name]
-            surrogate = torch.minimum(ratio * adv, ratio.clamp(1.0 - cfg.clip_ratio, 1.0 + cfg.clip_ratio) * adv)
-            policy_loss = policy_loss - _masked_mean(surrogate, mask, count)
-            entropy_bonus = entropy_bonus + cfg.entropy_coef_per_head[name] * _masked_mean(entropy[name], mask, count)
-            if cfg.entropy_floor > 0.0:
-                # floor - mean entropy over the minibatch's choice steps, when positive; this process's share.
-                choices = totals[1 + len(names) + index].clamp_min(1)
-                below = (totals[1 + index] / choices) < cfg.entropy_floor
-                below = below & (totals[1 + len(names) + index] > 0)
-                share = cfg.entropy_floor * choice[name].sum().to(dtype) - torch.where(choice[name], entropy[name], zeros).sum()
-                floor_penalty = floor_penalty + torch.where(below, share / choices, values.new_zeros(()))
-            joint_log_ratio = joint_log_ratio + log_ratio
-            clipped = clipped + (((ratio - 1.0).abs() > cfg.clip_ratio) & mask).sum().to(dtype)
-            relevant = relevant + mask.sum().to(dtype)
-            stats[f"entropy_{name}"] = _masked_mean(entropy[name].detach(), valid, count)
-        returns, old_values = mb["returns"], mb["values"]
-        value_err = (values - returns).square()
-        if cfg.value_clip is not None:
-            clipped_values = old_values + (values - old_values).clamp(-cfg.value_clip, cfg.value_clip)
-            value_err = torch.maximum(value_err, (clipped_values - returns).square())
-        value_loss = 0.5 * _masked_mean(value_err, valid, count)
+        steps = totals[0].clamp_min(1)
+
+        log_ratio = {name: torch.where(counted[name], new.log_probs[name] - mb.log_probs[name], zeros) for name in heads}
+        ratio = {name: log_ratio[name].exp() for name in heads}
+
+        policy = _policy_term(ratio, mb.advantages, counted, steps, cfg.clip_ratio)
+        value = _value_term(new.value, mb.returns, mb.values, padding_valid, steps, cfg.value_clip)
+        entropy = _entropy_term(new.entropy, counted, steps, cfg.entropy_coef_per_head)
+        entropy_floor = _entropy_floor_term(
+            new.entropy, counted, action_validity, cfg.entropy_floor, (totals[1 : 1 + len(heads)], totals[1 + len(heads) :])
+        )
         loss = (
-            policy_loss
-            + cfg.value_coef * value_loss
-            - cfg.entropy_coef * entropy_bonus
-            + cfg.entropy_floor_coef * floor_penalty
+            policy
+            + cfg.value_coef * value
+            - cfg.entropy_coef * entropy
+            + cfg.entropy_floor_coef * entropy_floor
         )
+
         with torch.no_grad():
-            stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, valid, count)
-            stats["clipped"] = clipped
-            stats["relevant"] = relevant
-            stats["policy_loss"] = policy_loss.detach()
-            stats["value_loss"] = value_loss.detach()
+            stats = {f"entropy_{name}": _masked_mean(new.entropy[name], padding_valid, steps) for name in heads}
+            joint_log_ratio = torch.stack([log_ratio[name] for name in heads]).sum(dim=0)  # heads are independent
+            clipped = torch.stack([(((ratio[name] - 1.0).abs() > cfg.clip_ratio) & counted[name]).sum() for name in heads])
+            relevant = torch.stack([counted[name].sum() for name in heads])
+            stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, padding_valid, steps)
+            stats["clipped"] = clipped.sum().to(dtype)  # clip_fraction = clipped / relevant, after summing
+            stats["relevant"] = relevant.sum().to(dtype)
+            stats["policy_loss"] = policy.detach()
+            stats["value_loss"] = value.detach()
             stats["loss"] = loss.detach()
-            stats["entropy_floor_penalty"] = floor_penalty.detach()
+            stats["entropy_floor_penalty"] = entropy_floor.detach()
         return loss, stats
 
     def _sum_over_processes(self, params: list[nn.Parameter], stats: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -445,7 +514,7 @@ class PPOAgent:
         mine = [position for position, env in enumerate(active) if shard.start <= env < shard.stop]
         data = buffer.get_batched_sequences([active[position] - shard.start for position in mine])
         self._check_data(data)
-        explained_variance = self._normalize_advantages(data)
+        data, explained_variance = self._normalize_advantages(data)
 
         params = list(self.network.parameters())
         head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
@@ -464,8 +533,7 @@ class PPOAgent:
                 if row_of is not None:
                     rows = row_of[mb_index]
                     rows = rows[rows >= 0]
-                mb = {key: value[rows] for key, value in data.items()} if rows.numel() > 0 else None
-                loss, stats = self._minibatch_loss(mb)
+                loss, stats = self._minibatch_loss(data.select(rows) if rows.numel() > 0 else None)
                 self.optimizer.zero_grad(set_to_none=True)
                 if loss is not None:
                     torch.autograd.backward(loss)
@@ -509,12 +577,18 @@ class PPOAgent:
         )
         return metrics
 
-    def _normalize_advantages(self, data: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Normalise ``data["advantages"]`` with the mean and std over all processes' valid steps (when the
-        config says so); returns the explained variance ``1 - Var(returns - values) / Var(returns)`` over the
-        same steps (0 when returns are constant). Two all-reduces of a few scalars."""
-        valid = data["valid"]
-        advantages, returns, values = data["advantages"], data["returns"], data["values"]
+    def _check_data(self, data: SequenceBatch) -> None:
+        """Validate masks and stored actions once per update (a few host syncs here instead of per minibatch)."""
+        for name in self.network.head_names:
+            check_mask_rows(name, data.masks[name])
+            check_actions(name, data.actions[name], self.network.head_sizes[name], data.masks[name])
+
+    def _normalize_advantages(self, data: SequenceBatch) -> tuple[SequenceBatch, torch.Tensor]:
+        """``data`` with its advantages normalised by the mean and std over all processes' valid steps (when the
+        config says so), and the explained variance ``1 - Var(returns - values) / Var(returns)`` over the same
+        steps (0 when returns are constant). Two all-reduces of a few scalars."""
+        valid = data.valid
+        advantages, returns, values = data.advantages, data.returns, data.values
         residuals = returns - values
         zeros = torch.zeros_like(values)
 
@@ -537,14 +611,9 @@ class PPOAgent:
         )
         adv_var, var_ret, var_resid = (second / count).unbind()
         if self.config.normalize_advantages:
-            data["advantages"] = torch.where(valid, (advantages - adv_mean) / (adv_var.sqrt() + 1e-8), zeros)
-        return torch.where(var_ret > 0, 1.0 - var_resid / var_ret.clamp_min(1e-12), torch.zeros_like(var_ret))
-
-    def _check_data(self, data: dict[str, torch.Tensor]) -> None:
-        """Validate masks and stored actions once per update (a few host syncs here instead of per minibatch)."""
-        for name in self.network.head_names:
-            check_mask_rows(name, data[f"{name}_masks"])
-            check_actions(name, data[f"{name}_actions"], self.network.head_sizes[name], data[f"{name}_masks"])
+            data = data.with_advantages(torch.where(valid, (advantages - adv_mean) / (adv_var.sqrt() + 1e-8), zeros))
+        explained = torch.where(var_ret > 0, 1.0 - var_resid / var_ret.clamp_min(1e-12), torch.zeros_like(var_ret))
+        return data, explained
 
     # --- checkpoints -------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], extra: Mapping[str, object] | None = None) -> Path:

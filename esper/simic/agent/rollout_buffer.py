@@ -19,6 +19,8 @@ import torch
 
 from esper.leyline import HEAD_NAMES
 from esper.leyline.defaults import DEFAULT_GAE_LAMBDA, DEFAULT_GAMMA
+from esper.simic.agent.minibatch import SequenceBatch
+from esper.simic.agent.outputs import LSTMState
 
 Scalar = torch.Tensor | float | int | bool
 
@@ -390,13 +392,14 @@ class TamiyoRolloutBuffer:
         self.gae_ready = True
 
     # --- reading -----------------------------------------------------------------------------------------
-    def get_batched_sequences(self, env_ids: torch.Tensor | Sequence[int] | None = None) -> dict[str, torch.Tensor]:
-        """Per-env sequences ``(B, T, ...)`` with ``T = max(step_counts)``, padded at the end.
+    def get_batched_sequences(self, env_ids: torch.Tensor | Sequence[int] | None = None) -> SequenceBatch:
+        """Per-env sequences ``(B, T, ...)`` with ``T = max(step_counts)``, padded at the end, as a
+        :class:`SequenceBatch` (shapes there).
 
-        Keys: ``obs``; ``<head>_actions``, ``<head>_log_probs``, ``<head>_masks`` for every head (e.g.
-        ``tempo_actions``); ``values``, ``rewards``, ``dones``, ``truncated``, ``advantages``, ``returns``
-        (zeros until :meth:`compute_gae`); ``valid`` (False on padding), ``episode_starts`` (step follows an
-        episode end); ``initial_h``/``initial_c`` ``(B, hidden_dim)``: the stored LSTM state before step 0.
+        Fields: ``obs``; ``actions``, ``log_probs``, ``masks`` per head; ``values``, ``rewards``, ``dones``,
+        ``truncated``, ``advantages``, ``returns`` (zeros until :meth:`compute_gae`); ``valid`` (False on padding),
+        ``episode_starts`` (step follows an episode end); ``initial_hidden`` ``(h, c)`` each ``(B, hidden_dim)``:
+        the stored LSTM state before step 0. The plan's flat names (``batch["tempo_actions"]``) read too.
         """
         if self.num_steps == 0:
             raise ValueError("get_batched_sequences() called on an empty buffer")
@@ -418,25 +421,21 @@ class TamiyoRolloutBuffer:
         ended = (self.dones | self.truncated)[index, :steps]
         starts = torch.zeros_like(ended)
         starts[:, 1:] = ended[:, :-1]
-        batch: dict[str, torch.Tensor] = {"obs": self.obs[index, :steps]}
-        for name in self.head_names:
-            batch[f"{name}_actions"] = self.actions[name][index, :steps]
-            batch[f"{name}_log_probs"] = self.log_probs[name][index, :steps]
-            batch[f"{name}_masks"] = self.masks[name][index, :steps]
-        for key, tensor in (
-            ("values", self.values),
-            ("rewards", self.rewards),
-            ("dones", self.dones),
-            ("truncated", self.truncated),
-            ("advantages", self.advantages),
-            ("returns", self.returns),
-        ):
-            batch[key] = tensor[index, :steps]
-        batch["valid"] = valid
-        batch["episode_starts"] = starts
-        batch["initial_h"] = self.hidden_h[index, 0]
-        batch["initial_c"] = self.hidden_c[index, 0]
-        return batch
+        return SequenceBatch(
+            obs=self.obs[index, :steps],
+            actions={name: self.actions[name][index, :steps] for name in self.head_names},
+            log_probs={name: self.log_probs[name][index, :steps] for name in self.head_names},
+            masks={name: self.masks[name][index, :steps] for name in self.head_names},
+            values=self.values[index, :steps],
+            rewards=self.rewards[index, :steps],
+            dones=self.dones[index, :steps],
+            truncated=self.truncated[index, :steps],
+            advantages=self.advantages[index, :steps],
+            returns=self.returns[index, :steps],
+            valid=valid,
+            episode_starts=starts,
+            initial_hidden=LSTMState(self.hidden_h[index, 0], self.hidden_c[index, 0]),
+        )
 
 
 __all__ = ["TamiyoRolloutBuffer"]
