@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export PYTHONHASHSEED := 0
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: setup check typecheck test spec-report train bench bench-compare gpu-check clean
+.PHONY: setup check typecheck test spec-report train bench bench-compare bench-baseline gpu-check clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -26,15 +26,25 @@ spec-report: setup
 train: setup
 	$(PY) -m esper demo --out runs/demo
 
-BENCH := $(PY) -m pytest benchmarks --benchmark-enable --benchmark-storage=file://benchmarks/history -p no:xdist -q
+BENCH_CLASS = $(shell PYTHONPATH=. $(PY) -m benchmarks.machine)
+BENCH_BASELINE = benchmarks/baselines/$(BENCH_CLASS)
+BENCH = PYTHONPATH=. $(PY) -m pytest benchmarks --benchmark-enable -p no:xdist -q \
+	--benchmark-storage=file://$(BENCH_BASELINE) --benchmark-sort=name
 
-## Benchmarks: save a run to benchmarks/history (commit it to move the baseline).
+## Benchmarks (benchmarks/README.md): time the suite, print the side-by-side ratios, write runs/bench/latest.json.
 bench: setup
-	$(BENCH) --benchmark-autosave
+	@mkdir -p runs/bench
+	$(BENCH) --benchmark-json=runs/bench/latest.json
 
-## Regression check: rerun and fail when a mean is >25 % slower than the newest saved run of this machine type.
+## Regression check: rerun and fail when a mean is >20 % slower than the committed baseline of this machine class.
 bench-compare: setup
-	$(BENCH) --benchmark-compare --benchmark-compare-fail=mean:25%
+	@test -d $(BENCH_BASELINE) || { echo "no baseline for machine class $(BENCH_CLASS): run make bench-baseline"; exit 1; }
+	$(BENCH) --benchmark-compare --benchmark-compare-fail=mean:20%
+
+## Refresh this machine class's baseline (then commit benchmarks/baselines/).
+bench-baseline: setup
+	rm -rf $(BENCH_BASELINE)
+	$(BENCH) --benchmark-save=baseline
 
 gpu-check: setup
 	@bash scripts/gpu_check.sh

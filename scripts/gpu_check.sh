@@ -4,7 +4,8 @@
 #   2. an inductor smoke:     torch.compile (default inductor backend) of the policy network on CUDA, checked
 #                             against eager, plus eager/compiled timings and a PPO update timing (4 envs x 25 steps)
 #   3. the training loop:     `esper demo --preset smoke --device cuda` (PPO + baselines + report, end to end)
-#   4. the benchmarks:        pytest benchmarks --benchmark-enable (if benchmarks/ exists)
+#   4. the benchmarks:        pytest benchmarks --benchmark-enable with ESPER_BENCH_DEVICE=cuda (medians, the
+#                             side-by-side ratios incl. sb3-contrib when installed, device name in extra_info)
 # Results (logs, junit xml, smoke json, benchmark json, environment) go to $OUT if set, else runs/gpu-check.
 # Interpreter: $ESPER_PY, else .venv/bin/python, else python3; it must have a CUDA build of torch. Without one:
 #   ESPER_TORCH_INDEX=https://download.pytorch.org/whl/cu128 scripts/bootstrap.sh   (needs network access)
@@ -105,12 +106,12 @@ torch.testing.assert_close(out_c["value"], out_e["value"], atol=1e-4, rtol=1e-4)
 actions = {n: out_e[f"{n}_logits"].argmax(-1) for n in HEAD_NAMES}
 start = time.perf_counter()
 compiled_eval = torch.compile(net.evaluate_actions, fullgraph=True)
-lp_c, v_c, ent_c, _ = compiled_eval(obs, actions, None, masks, None, check_values=False)
+lp_c, ent_c, v_c = compiled_eval(obs, actions, None, masks, None, check_values=False)  # LSTMCell path
 loss = v_c.sum() + sum(lp_c[n].sum() + ent_c[n].sum() for n in HEAD_NAMES)
 torch.autograd.backward(loss)
 results["compile_evaluate_with_backward_s"] = time.perf_counter() - start
 assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
-lp_e, _, _, _ = net.evaluate_actions(obs, actions, None, masks)
+lp_e, _, _ = net.evaluate_actions(obs, actions, None, masks)  # eager: fused replay (DEC.perf.1)
 for name in HEAD_NAMES:
     torch.testing.assert_close(lp_c[name], lp_e[name], atol=1e-4, rtol=1e-4)
 
@@ -130,7 +131,8 @@ for t in range(steps):
     m = {n: mk[:, t] for n, mk in masks.items()}
     acts, lps, vals, new_hidden = agent.get_action(o, hidden, m)
     done = torch.full((envs,), t == steps - 1, device=device)
-    buffer.add_batch(o, acts, lps, m, vals, torch.randn(envs, device=device), done, torch.zeros_like(done), hidden)
+    buffer.add_batch(obs=o, actions=acts, log_probs=lps, masks=m, values=vals, rewards=torch.randn(envs, device=device),
+                     dones=done, truncated=torch.zeros_like(done), hidden=hidden)
     hidden = net.reset_hidden(new_hidden, done)
 buffer.finish(torch.zeros(envs, device=device))
 agent.update(buffer)  # warm-up
@@ -155,7 +157,8 @@ run_step "training loop on cuda" train-cuda.log timeout 300 "$PY" -m esper demo 
 cp "$DEMO_DIR/report.md" "$OUT_DIR/demo-cuda-report.md" 2>/dev/null || true
 
 if [[ -d benchmarks ]] && compgen -G "benchmarks/*.py" > /dev/null; then
-  run_step "benchmarks" benchmarks.log \
+  # The whole suite on the GPU (ESPER_BENCH_DEVICE, benchmarks/common.py); the JSON names the device per benchmark.
+  run_step "benchmarks (cuda)" benchmarks.log env ESPER_BENCH_DEVICE=cuda \
     "$PY" -m pytest benchmarks --benchmark-enable -p no:xdist -q --benchmark-json="$OUT_DIR/benchmarks.json"
 else
   echo "== [gpu_check] benchmarks: no benchmarks/*.py, skipped" | tee -a "$OUT_DIR/summary.txt"

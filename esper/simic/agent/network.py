@@ -2,7 +2,10 @@
 
 Architecture (design note §5): ``Linear(obs→hidden) + LayerNorm + ReLU → LSTMCell (unrolled over time) →
 LayerNorm →`` one head per action head (``Linear(hidden→64), ReLU, Linear(64→n)``) plus a value head.
-``nn.LSTMCell`` unrolled in Python keeps ``forward`` a single ``torch.compile`` graph (``nn.LSTM`` breaks it).
+``nn.LSTMCell`` unrolled in Python keeps ``forward``/``get_action`` (the acting path) a single ``torch.compile``
+graph (``nn.LSTM`` breaks it). The training path, eager ``evaluate_actions``, replays whole sequences with the fused
+LSTM kernel (``torch.lstm``) on the same cell's Parameters and evaluates all heads batched (DEC.perf.1, issue 12);
+``fused_replay = False`` or ``torch.compile`` select the unrolled cell, which gives the same values and gradients.
 
 Conventions:
 - ``obs`` is ``(B, D)`` (one step) or ``(B, T, D)`` (a sequence); outputs drop or keep the ``T`` axis to match.
@@ -18,13 +21,14 @@ Conventions:
 from __future__ import annotations
 
 import math
-from typing import TypedDict
+from collections.abc import Callable
+from typing import TypedDict, cast
 
 import torch
 from torch import nn
 
 from esper.leyline import HEAD_NAMES, NUM_BLENDS, NUM_BLUEPRINTS, NUM_OPS, NUM_SLOTS, NUM_TEMPO
-from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM
+from esper.leyline.defaults import DEFAULT_HEAD_HIDDEN, DEFAULT_HIDDEN_DIM, MASKED_LOGIT
 from esper.simic.agent.distributions import (
     apply_mask,
     check_actions,
@@ -64,6 +68,16 @@ def _mlp_head(hidden_dim: int, out_dim: int, out_gain: float) -> nn.Sequential:
         nn.init.orthogonal_(layer.weight, gain=gain)
         nn.init.zeros_(layer.bias)
     return head
+
+
+def _linear(head: nn.Sequential, index: int) -> nn.Linear:
+    layer = head[index]
+    assert isinstance(layer, nn.Linear)
+    return layer
+
+
+_block_diag = cast(Callable[..., torch.Tensor], torch.block_diag)
+"""``torch.block_diag`` (untyped in torch's stubs)."""
 
 
 class FactoredRecurrentActorCritic(nn.Module):
@@ -108,6 +122,9 @@ class FactoredRecurrentActorCritic(nn.Module):
             {name: _mlp_head(hidden_dim, n, POLICY_OUTPUT_GAIN) for name, n in self.head_sizes.items()}
         )
         self.value_head = _mlp_head(hidden_dim, 1, 1.0)
+        self.fused_replay = True
+        """``evaluate_actions`` replays sequences with the fused LSTM kernel and batched heads (DEC.perf.1);
+        ``False`` selects the step-by-step ``LSTMCell`` reference path (equal within 1e-5)."""
         self._init_trunk()
         self.to(device)
 
@@ -234,15 +251,20 @@ class FactoredRecurrentActorCritic(nn.Module):
         return masks
 
     # --- core --------------------------------------------------------------------------------------------
-    def _core(
+    def _trunk(
         self,
         obs: torch.Tensor,
         hidden: Hidden | None,
         masks: dict[str, torch.Tensor] | None,
         episode_starts: torch.Tensor | None,
         check_values: bool,
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, LSTMState, dict[str, torch.Tensor] | None]:
-        """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks."""
+        fused: bool,
+    ) -> tuple[torch.Tensor, LSTMState, dict[str, torch.Tensor] | None]:
+        """Normalised LSTM output ``(B, T, H)``, final hidden and the validated ``(B, T, n)`` masks.
+
+        ``fused`` replays the sequence with :meth:`_replay_fused`; otherwise the ``LSTMCell`` is unrolled step by
+        step (the acting path, a single ``torch.compile`` graph).
+        """
         x = self._check_obs(obs)
         batch, steps = x.shape[0], x.shape[1]
         lead = (batch,) if obs.dim() == 2 else (batch, steps)
@@ -256,20 +278,142 @@ class FactoredRecurrentActorCritic(nn.Module):
                 f"got {episode_starts.dtype} {tuple(episode_starts.shape)}"
             )
         features = self.feature_net(x)
-        outputs: list[torch.Tensor] = []
-        for t in range(steps):
-            if episode_starts is not None:
-                keep = (~episode_starts[:, t]).unsqueeze(-1).to(h.dtype)
-                h, c = h * keep, c * keep
-            h, c = self.lstm(features[:, t], (h, c))
-            outputs.append(h)
-        core = self.lstm_norm(torch.stack(outputs, dim=1))
+        if fused:
+            lstm_out, (h, c) = self._replay_fused(features, (h, c), episode_starts)
+        else:
+            outputs: list[torch.Tensor] = []
+            for t in range(steps):
+                if episode_starts is not None:
+                    keep = (~episode_starts[:, t]).unsqueeze(-1).to(h.dtype)
+                    h, c = h * keep, c * keep
+                h, c = self.lstm(features[:, t], (h, c))
+                outputs.append(h)
+            lstm_out = torch.stack(outputs, dim=1)
+        return self.lstm_norm(lstm_out), LSTMState(h, c), seq_masks
+
+    def _core(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden | None,
+        masks: dict[str, torch.Tensor] | None,
+        episode_starts: torch.Tensor | None,
+        check_values: bool,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, LSTMState, dict[str, torch.Tensor] | None]:
+        """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks."""
+        core, new_hidden, seq_masks = self._trunk(obs, hidden, masks, episode_starts, check_values, fused=False)
         logits = {
             name: apply_mask(self.heads[name](core), None if seq_masks is None else seq_masks[name])
             for name in self.head_names
         }
         value = self.value_head(core).squeeze(-1)
-        return logits, value, LSTMState(h, c), seq_masks
+        return logits, value, new_hidden, seq_masks
+
+    # --- fast training path (issue 12, DEC.perf.1) ------------------------------------------------------
+    def _lstm_params(self) -> list[torch.Tensor]:
+        """The acting cell's own Parameters, in the order ``torch.lstm`` expects (shared, never copied)."""
+        return [self.lstm.weight_ih, self.lstm.weight_hh, self.lstm.bias_ih, self.lstm.bias_hh]
+
+    def _replay_fused(
+        self, features: torch.Tensor, hidden: Hidden, episode_starts: torch.Tensor | None
+    ) -> tuple[torch.Tensor, Hidden]:
+        """The LSTM over ``features`` ``(B, T, H)`` with the fused kernel (``torch.lstm``, the op behind ``nn.LSTM``).
+
+        Uses the same Parameter objects as :attr:`lstm` (the acting ``LSTMCell``), so gradients land on them.
+        A start at ``t = 0`` zeroes the initial state (no host sync). Starts at ``t > 0`` split each row into
+        segments that are replayed as separate packed sequences from a zero state (one host sync to read the
+        segment layout). Returns the per-step output ``(B, T, H)`` and the final ``(h, c)``.
+        """
+        h0, c0 = hidden
+        params = self._lstm_params()
+        if episode_starts is None:
+            out, h_n, c_n = torch.lstm(features, [h0[None], c0[None]], params, True, 1, 0.0, self.training, False, True)
+            return out, (h_n[0], c_n[0])
+        keep0 = (~episode_starts[:, 0]).unsqueeze(-1).to(h0.dtype)
+        h0, c0 = h0 * keep0, c0 * keep0
+        starts = episode_starts.detach().to("cpu", copy=True)  # the one host sync of a replay
+        if not bool(starts[:, 1:].any()):
+            out, h_n, c_n = torch.lstm(features, [h0[None], c0[None]], params, True, 1, 0.0, self.training, False, True)
+            return out, (h_n[0], c_n[0])
+        return self._replay_segments(features, (h0, c0), starts)
+
+    def _replay_segments(self, features: torch.Tensor, hidden: Hidden, starts: torch.Tensor) -> tuple[torch.Tensor, Hidden]:
+        """Replay rows split at episode starts (``starts``: ``(B, T)`` bool on the CPU) as one packed batch."""
+        batch, steps, width = features.shape
+        starts[:, 0] = True
+        seg_row, seg_t = starts.nonzero(as_tuple=True)  # segments in (row, t) order; they tile every row
+        seg_end = torch.full_like(seg_t, steps)
+        same_row = seg_row[1:] == seg_row[:-1]
+        seg_end[:-1] = torch.where(same_row, seg_t[1:], seg_end[:-1])
+        lengths = seg_end - seg_t
+        span = torch.arange(int(lengths.max()))
+        pos = (seg_t[:, None] + span[None]).clamp(max=steps - 1)
+        device = features.device
+        seg_in = features[seg_row.to(device)[:, None], pos.to(device)]  # (S, L, H), padding gathers junk
+        first = (seg_t == 0).to(device)
+        h0, c0 = hidden
+        zeros = features.new_zeros(())
+        hx = [torch.where(first[:, None], h0[seg_row.to(device)], zeros)[None],
+              torch.where(first[:, None], c0[seg_row.to(device)], zeros)[None]]
+        packed = nn.utils.rnn.pack_padded_sequence(seg_in, lengths, batch_first=True, enforce_sorted=False)
+        assert packed.sorted_indices is not None and packed.unsorted_indices is not None
+        hx = [part.index_select(1, packed.sorted_indices) for part in hx]
+        data, h_n, c_n = torch.lstm(
+            packed.data, packed.batch_sizes, hx, self._lstm_params(), True, 1, 0.0, self.training, False
+        )
+        padded, _ = nn.utils.rnn.pad_packed_sequence(
+            nn.utils.rnn.PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices),
+            batch_first=True,
+        )
+        valid = (span[None] < lengths[:, None]).to(device)
+        out = padded[valid].reshape(batch, steps, width)  # segments tile rows in order: row-major (B, T)
+        last = (seg_end == steps).nonzero(as_tuple=True)[0].to(device)  # each row's final segment
+        h_n = h_n[0].index_select(0, packed.unsorted_indices)
+        c_n = c_n[0].index_select(0, packed.unsorted_indices)
+        return out, (h_n[last], c_n[last])
+
+    def _padded_heads(self, core: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """All policy heads at once: raw logits ``(B, T, K, W)`` (``K`` heads padded to the widest ``W``; padding
+        is :data:`MASKED_LOGIT`) and the value ``(B, T)``.
+
+        Two matmuls: the heads' first layers concatenated, their second layers as one block-diagonal matrix. Both
+        are assembled from each head's own Parameters on every call, so every head keeps its parameters (plan
+        Task 8.2 names them) and receives its gradients.
+        """
+        heads = [self._head(name) for name in self.head_names] + [self.value_head]
+        firsts = [_linear(head, 0) for head in heads]
+        seconds = [_linear(head, 2) for head in heads]
+        w1 = torch.cat([layer.weight for layer in firsts])
+        b1 = torch.cat([layer.bias for layer in firsts])
+        w2 = _block_diag(*[layer.weight for layer in seconds])
+        b2 = torch.cat([layer.bias for layer in seconds])
+        flat = nn.functional.linear(torch.relu(nn.functional.linear(core, w1, b1)), w2, b2)
+        value = flat[..., -1]
+        pad = flat.new_full((*flat.shape[:-1], 1), MASKED_LOGIT)
+        index = self._pad_index(flat.shape[-1] - 1, flat.device)
+        padded = torch.cat([flat[..., :-1], pad], dim=-1).index_select(-1, index)
+        return padded.view(*padded.shape[:-1], len(self.head_names), -1), value
+
+    def _pad_index(self, pad_column: int, device: torch.device) -> torch.Tensor:
+        """Column of the concatenated head outputs for every ``(head, j)`` of the padded layout (or the pad)."""
+        width = max(self.head_sizes.values())
+        index: list[int] = []
+        offset = 0
+        for name in self.head_names:
+            size = self.head_sizes[name]
+            index += [offset + j for j in range(size)] + [pad_column] * (width - size)
+            offset += size
+        return torch.tensor(index, dtype=torch.long, device=device)
+
+    def _padded_masks(self, seq_masks: dict[str, torch.Tensor] | None, lead: tuple[int, ...]) -> torch.Tensor:
+        """Masks ``(B, T, K, W)`` in the padded layout of :meth:`_padded_heads` (padding is never valid)."""
+        width = max(self.head_sizes.values())
+        device = self.device
+        parts: list[torch.Tensor] = []
+        for name in self.head_names:
+            size = self.head_sizes[name]
+            mask = torch.ones(*lead, size, dtype=torch.bool, device=device) if seq_masks is None else seq_masks[name]
+            parts.append(nn.functional.pad(mask, (0, width - size), value=False))
+        return torch.stack(parts, dim=-2)
 
     def forward(
         self,
@@ -342,15 +486,43 @@ class FactoredRecurrentActorCritic(nn.Module):
             got = tuple(obs.shape) if isinstance(obs, torch.Tensor) else type(obs).__name__
             raise ValueError(f"obs must have shape (B, T, {self.state_dim}), got {got}")
         self._check_head_dict("actions", actions, (obs.shape[0], obs.shape[1]), False, torch.long)
+        if self.fused_replay and not torch.compiler.is_compiling():
+            return self._evaluate_fused(obs, actions, hidden, masks, episode_starts, check_values)
         logits, values, _, seq_masks = self._core(obs, hidden, masks, episode_starts, check_values)
-        if check_values and not torch.compiler.is_compiling():
-            for name in self.head_names:
-                check_actions(name, actions[name], self.head_sizes[name], None if masks is None else masks[name])
+        self._check_stored_actions(actions, masks, check_values)
         log_probs = {name: log_probs_of(logits[name], actions[name]) for name in self.head_names}
         entropy = {
             name: entropy_of(logits[name], None if seq_masks is None else seq_masks[name]) for name in self.head_names
         }
         return ActionEvaluation(log_probs, entropy, values)
+
+    def _check_stored_actions(
+        self, actions: dict[str, torch.Tensor], masks: dict[str, torch.Tensor] | None, check_values: bool
+    ) -> None:
+        if check_values and not torch.compiler.is_compiling():
+            for name in self.head_names:
+                check_actions(name, actions[name], self.head_sizes[name], None if masks is None else masks[name])
+
+    def _evaluate_fused(
+        self,
+        obs: torch.Tensor,
+        actions: dict[str, torch.Tensor],
+        hidden: Hidden | None,
+        masks: dict[str, torch.Tensor] | None,
+        episode_starts: torch.Tensor | None,
+        check_values: bool,
+    ) -> ActionEvaluation:
+        """:meth:`evaluate_actions` on the fast path (DEC.perf.1): fused LSTM replay, all heads in two matmuls,
+        one masked log-softmax over the padded ``(B, T, K, W)`` logits. Same values as the reference path."""
+        core, _, seq_masks = self._trunk(obs, hidden, masks, episode_starts, check_values, fused=True)
+        self._check_stored_actions(actions, masks, check_values)
+        logits, values = self._padded_heads(core)
+        padded_masks = self._padded_masks(seq_masks, tuple(obs.shape[:2]))
+        logits = apply_mask(logits, padded_masks)
+        stacked = torch.stack([actions[name] for name in self.head_names], dim=-1)
+        log_probs = log_probs_of(logits, stacked).unbind(-1)
+        entropy = entropy_of(logits, padded_masks).unbind(-1)
+        return ActionEvaluation(dict(zip(self.head_names, log_probs)), dict(zip(self.head_names, entropy)), values)
 
 
 __all__ = [

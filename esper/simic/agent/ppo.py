@@ -316,7 +316,8 @@ class PPOAgent:
             num_ops=sizes["op"],
             device=self.device,
         )
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr, eps=config.adam_eps)
+        # fused=True: one kernel for all parameters (CPU and CUDA); ~20x faster than the per-tensor loop (DEC.perf.2).
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr, eps=config.adam_eps, fused=True)
         self.obs_normalizer = RunningMeanStd(state_dim, device=self.device)
         self.num_slots = num_slots
         self.slot_feature_size = slot_feature_size
@@ -647,6 +648,8 @@ class PPOAgent:
             ) from exc
         try:
             self.optimizer.load_state_dict(ckpt.optimizer)
+            for group in self.optimizer.param_groups:  # a checkpoint from before DEC.perf.2 says fused=None
+                group.update(fused=True, foreach=None)
             if ckpt.normalizer is not None:
                 self.obs_normalizer.load_state_dict(ckpt.normalizer)
         except (ValueError, KeyError, RuntimeError) as exc:
