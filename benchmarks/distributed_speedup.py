@@ -27,8 +27,8 @@ from esper.simic.training import TrainingConfig, VectorizedTrainer
 from esper.simic.training.distributed import DistContext, spawn_local
 
 
-def _rank(context: DistContext, fields: dict[str, object], out: str) -> None:
-    trainer = VectorizedTrainer(TrainingConfig(**fields), Path(out) / "run", context=context)  # type: ignore[arg-type]
+def _rank(context: DistContext, config: TrainingConfig, out: str) -> None:
+    trainer = VectorizedTrainer(config, Path(out) / "run", context=context)
     context.barrier()  # time the training loop, not one rank waiting for the other to finish starting up
     result = trainer.run()
     Path(out, f"rank{context.rank}.json").write_text(json.dumps(result.seconds))
@@ -45,22 +45,26 @@ def _fixed_work(context: DistContext, out: str) -> None:
     Path(out, f"work{context.rank}.json").write_text(json.dumps(time.perf_counter() - started))
 
 
+def _read_seconds(path: Path, key: str | None = None) -> float:
+    data = json.loads(path.read_text())
+    return float(data if key is None else data[key])
+
+
 def parallel_ceiling(world: int) -> float:
     """``world * t_1 / t_world`` for a fixed CPU workload per process (see the module docstring)."""
     times = {}
     for n in (1, world):
         with tempfile.TemporaryDirectory(prefix="esper-dist-ceiling-") as out:
             spawn_local(_fixed_work, n, out)
-            times[n] = max(json.loads(Path(out, f"work{r}.json").read_text()) for r in range(n))
+            times[n] = max(_read_seconds(Path(out, f"work{r}.json")) for r in range(n))
     return world * times[1] / times[world]
 
 
-def env_epochs_per_second(world: int, fields: dict[str, object]) -> float:
-    """Env-epochs/s of one run of ``fields`` on ``world`` spawned processes (the slowest rank's loop time)."""
-    config = TrainingConfig(**fields)  # type: ignore[arg-type]
+def env_epochs_per_second(world: int, config: TrainingConfig) -> float:
+    """Env-epochs/s of one run of ``config`` on ``world`` spawned processes (the slowest rank's loop time)."""
     with tempfile.TemporaryDirectory(prefix="esper-dist-bench-") as out:
-        spawn_local(_rank, world, fields, out)
-        seconds = max(json.loads(Path(out, f"rank{r}.json").read_text())["total"] for r in range(world))
+        spawn_local(_rank, world, config, out)
+        seconds = max(_read_seconds(Path(out, f"rank{r}.json"), "total") for r in range(world))
     return config.batches * config.n_envs * config.max_epochs / seconds
 
 
@@ -73,22 +77,17 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=10)
     parser.add_argument("--batches", type=int, default=1)
     args = parser.parse_args()
-    fields: dict[str, object] = {
-        "policy": "ppo",
-        "task": args.task,
-        "n_envs": args.n_envs,
-        "episodes": args.n_envs * args.batches,
-        "max_epochs": args.max_epochs,
-        "seed": 0,
-    }
-    print(f"config: {fields}; {os.cpu_count()} CPUs; load average {os.getloadavg()}")
+    config = TrainingConfig(
+        policy="ppo", task=args.task, n_envs=args.n_envs, episodes=args.n_envs * args.batches, max_epochs=args.max_epochs
+    )
+    print(f"config: {config}; {os.cpu_count()} CPUs; load average {os.getloadavg()}")
     ratios: list[float] = []
     ceilings: list[float] = []
     for round_ in range(args.rounds):
         order = [1, args.world] if round_ % 2 == 0 else [args.world, 1]
         rates = {}
         for world in order:
-            rates[world] = env_epochs_per_second(world, fields)
+            rates[world] = env_epochs_per_second(world, config)
         ratio = rates[args.world] / rates[1]
         ratios.append(ratio)
         ceiling = parallel_ceiling(args.world)

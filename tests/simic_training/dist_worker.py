@@ -10,15 +10,15 @@ import torch
 from esper.simic.training import TrainingConfig, VectorizedTrainer
 from esper.simic.training.distributed import DistContext
 
-Scenario = tuple[str, dict[str, object], bool]
-"""(name, TrainingConfig fields, resume)."""
+Scenario = tuple[str, TrainingConfig, bool]
+"""(name, config, resume)."""
 
 
 def run_scenarios(context: DistContext, root: str, scenarios: list[Scenario]) -> None:
-    for name, fields, resume in scenarios:
+    for name, config, resume in scenarios:
         # Every rank but 0 is given its own folder, which it must never create (rank 0 owns the run folder).
         out = Path(root) / (name if context.is_main else f"{name}-rank{context.rank}")
-        trainer = VectorizedTrainer(TrainingConfig(**fields), out, context=context)  # type: ignore[arg-type]
+        trainer = VectorizedTrainer(config, out, context=context)
         if name.startswith("refused"):  # rank 0 refuses the resume: every rank must raise, none may hang
             try:
                 trainer.run(resume=resume)

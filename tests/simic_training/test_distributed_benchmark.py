@@ -7,8 +7,9 @@ import math
 import pytest
 
 from benchmarks.distributed_speedup import env_epochs_per_second
+from esper.simic.training import TrainingConfig
 
-SMOKE: dict[str, object] = {"policy": "ppo", "task": "digits", "episodes": 2, "n_envs": 2, "max_epochs": 1, "seed": 0}
+SMOKE = TrainingConfig(policy="ppo", task="digits", episodes=2, n_envs=2, max_epochs=1, seed=0)
 
 
 @pytest.mark.req("ISSUE.15.8")

@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -20,19 +21,19 @@ from esper.simic.training.vectorized import VectorizedTrainer
 from esper.simic.training.distributed import spawn_local
 from tests.simic_training.dist_worker import Scenario, run_scenarios
 
-PPO: dict[str, object] = {"policy": "ppo", "task": "digits_blind", "episodes": 8, "n_envs": 4, "max_epochs": 3, "seed": 3}
-HEURISTIC: dict[str, object] = {"policy": "heuristic", "task": "digits_blind", "episodes": 3, "n_envs": 3, "max_epochs": 3, "seed": 5}
+PPO = TrainingConfig(policy="ppo", task="digits_blind", episodes=8, n_envs=4, max_epochs=3, seed=3)
+HEURISTIC = TrainingConfig(policy="heuristic", task="digits_blind", episodes=3, n_envs=3, max_epochs=3, seed=5)
 WORLD = 2
 
 
-def _events(run: Path) -> list[dict[str, object]]:
+def _events(run: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (run / "telemetry.jsonl").read_text().splitlines() if line.strip()]
 
 
 def _finals(run: Path) -> list[tuple[int, float]]:
     """(episode, final accuracy) of every episode_completed event, by episode."""
     rows = [e["data"] for e in _events(run) if e["event_type"] == "episode_completed"]
-    return sorted((int(d["episode"]), float(d["final_val_accuracy"])) for d in rows)  # type: ignore[index,arg-type,call-overload]
+    return sorted((int(d["episode"]), float(d["final_val_accuracy"])) for d in rows)
 
 
 def _max_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
@@ -44,7 +45,7 @@ def _max_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("dist")
     # 1-process reference, first leg; its folder after one batch is what the 2-process run resumes.
-    ref = VectorizedTrainer(TrainingConfig(**PPO), root / "ref")  # type: ignore[arg-type]
+    ref = VectorizedTrainer(PPO, root / "ref")
     leg1 = ref.run(stop_after_batches=1)
     shutil.copytree(root / "ref", root / "resumed")
     scenarios: list[Scenario] = [
@@ -64,10 +65,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     launcher = threading.Thread(target=ranks)
     launcher.start()  # the ranks run while this process computes the references
     try:
-        ref2 = VectorizedTrainer(TrainingConfig(**PPO), root / "ref")  # type: ignore[arg-type]
+        ref2 = VectorizedTrainer(PPO, root / "ref")
         leg2 = ref2.run(resume=True)
         assert ref2.agent is not None
-        heuristic = run_training(TrainingConfig(**HEURISTIC), root / "heuristic-ref")  # type: ignore[arg-type]
+        heuristic = run_training(HEURISTIC, root / "heuristic-ref")
     finally:
         launcher.join()
     assert not failures, f"the 2-process run failed: {failures[0]}"
@@ -113,7 +114,7 @@ def test_rank_zero_writes_one_run_folder_with_every_ranks_events(runs: dict[str,
     assert json.loads((root / "ppo" / "config.json").read_text())["world_size"] == WORLD
     assert not any(root.glob("*-rank1")), "rank 1 created a run folder"
     events = _events(root / "ppo")
-    assert all(isinstance(e["data"].get("rank"), int) for e in events)  # type: ignore[union-attr]
+    assert all(isinstance(e["data"].get("rank"), int) for e in events)
     envs_of_rank: dict[int, set[int]] = {0: set(), 1: set()}
     for e in events:
         data = e["data"]
@@ -163,5 +164,5 @@ def test_heuristic_run_distributes_over_uneven_shards(runs: dict[str, object]) -
         assert rank["final_accuracies"] == reference.final_accuracies
         assert rank["actions"] == reference.actions
     assert _finals(root / "heuristic") == _finals(root / "heuristic-ref")
-    ranks_seen = {int(e["data"]["rank"]) for e in _events(root / "heuristic") if e["event_type"] == "episode_completed"}  # type: ignore[index,call-overload]
+    ranks_seen = {int(e["data"]["rank"]) for e in _events(root / "heuristic") if e["event_type"] == "episode_completed"}
     assert ranks_seen == {0, 1}
