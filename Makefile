@@ -24,7 +24,7 @@ spec-report: setup
 
 ## Main job: train Tamiyo (PPO) on the default task, run baselines, write the report.
 train: setup
-	$(PY) -m esper demo --out runs/demo
+	$(PY) -m esper demo --out runs/demo --overwrite
 
 BENCH_CLASS = $(shell PYTHONPATH=. $(PY) -m benchmarks.machine)
 BENCH_BASELINE = benchmarks/baselines/$(BENCH_CLASS)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import torch
 
@@ -31,6 +34,7 @@ def _config(policy: str, args: argparse.Namespace) -> TrainingConfig:
         force_tempo=args.force_tempo,
         tensorboard=args.tensorboard,
         n_minibatches=min(2, preset.n_envs if args.n_envs is None else args.n_envs),
+        threads=args.threads,
     )
 
 
@@ -51,6 +55,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--threads", type=int, default=1, help="torch intra-op CPU threads (default 1: fastest for the tiny hosts)"
     )
+    p.add_argument("--overwrite", action="store_true", help="replace the run(s) already in --out (default: refuse)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,11 +78,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool, context: DistContext) -> None:
     config = _config(policy, args)
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(config.threads)
     start = time.perf_counter()
-    result = run_training(config, out, resume=resume, progress_bar=not args.no_progress, context=context)
+    result = run_training(
+        config, out, resume=resume, overwrite=args.overwrite, progress_bar=not args.no_progress, context=context
+    )
     if not context.is_main:
         return
     accs = result.final_accuracies
@@ -97,17 +102,50 @@ def _report(run_dir: Path, out: Path | None) -> None:
     print(f"[esper] report: {path}")
 
 
+def _os_error_message(exc: OSError) -> str:
+    """``<path>: <reason>`` for a failed file operation (no traceback, no errno soup)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
+@contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """Show library warnings (e.g. a skipped torn telemetry line) as ``esper: warning: ...`` lines on stderr."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        print(f"esper: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 for a clear error: bad value, missing or unwritable file)."""
     args = _parser().parse_args(argv)
-    context: DistContext | None = None
     try:
-        if args.command == "report":
-            if launched_world_size() > 1:
-                raise ValueError("esper report runs in one process; run it without torchrun")
-            _report(Path(args.run_dir), None if args.out is None else Path(args.out))
-            return 0
-        # Under torchrun: join the process group (or refuse), never N copies writing one run folder.
-        context = init_distributed(args.device)
+        with _plain_warnings():
+            _dispatch(args)
+    except (ValueError, ImportError) as exc:
+        print(f"esper: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # FileNotFoundError, a file where a folder should be, read-only fs, full disk...
+        print(f"esper: error: {_os_error_message(exc)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    if args.command == "report":
+        if launched_world_size() > 1:
+            raise ValueError("esper report runs in one process; run it without torchrun")
+        _report(Path(args.run_dir), None if args.out is None else Path(args.out))
+        return
+    # Under torchrun: join the process group (or refuse), never N copies writing one run folder.
+    context = init_distributed(args.device)
+    try:
         if args.command == "train":
             _train(args.policy, args, Path(args.out), args.resume, context)
         else:
@@ -118,10 +156,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             _train("baseline", args, out / "baseline", False, context)
             if context.is_main:
                 _report(out, None)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        print(f"esper: error: {exc}", file=sys.stderr)
-        return 2
     finally:
-        if context is not None:
-            context.close()
-    return 0
+        context.close()

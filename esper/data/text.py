@@ -82,6 +82,8 @@ def _read_stdlib(byte_budget: int | None) -> tuple[str, str]:
 
 
 def _read_file(path: Path, byte_budget: int | None) -> tuple[str, str]:
+    if path.is_dir():
+        raise DatasetError(f"text corpus: {str(path)!r} is a directory; data_dir must name a UTF-8 text file")
     if not path.is_file():
         raise DatasetError(f"text corpus: file {str(path)!r} does not exist (nothing is downloaded)")
     raw = path.read_bytes()

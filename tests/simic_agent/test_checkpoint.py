@@ -9,7 +9,7 @@ import torch
 
 from esper.leyline import HEAD_NAMES, HEAD_SIZES
 from esper.simic.agent import CheckpointIncompatibleError, PolicyLayout, PPOAgent, load_checkpoint
-from esper.simic.agent.checkpoint import check_extra
+from esper.simic.agent.checkpoint import check_extra, payload_digest
 
 
 def _layout(**override: object) -> PolicyLayout:
@@ -59,6 +59,7 @@ def test_same_layout_but_different_weights_is_incompatible(tmp_path: Path) -> No
     path = agent.save(tmp_path / "a.pt")
     payload = torch.load(path, weights_only=True)
     payload["network"]["feature_net.0.weight"] = torch.zeros(8, 11)
+    payload["sha256"] = payload_digest(payload)  # a consistent (re-hashed) file: the layout check must catch it
     torch.save(payload, path)
     with pytest.raises(CheckpointIncompatibleError, match="matches layout .* but its weights do not"):
         PPOAgent(12, hidden_dim=8).load(path)

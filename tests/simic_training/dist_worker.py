@@ -22,7 +22,7 @@ def run_scenarios(context: DistContext, root: str, scenarios: list[Scenario]) ->
         if name.startswith("refused"):  # rank 0 refuses the resume: every rank must raise, none may hang
             try:
                 trainer.run(resume=resume)
-            except FileNotFoundError as exc:
+            except (ValueError, FileNotFoundError) as exc:  # ResumeError is a ValueError
                 torch.save({"error": str(exc)}, Path(root) / f"{name}.rank{context.rank}.pt")
             continue
         result = trainer.run(resume=resume)

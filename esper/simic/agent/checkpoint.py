@@ -4,21 +4,35 @@ Plan "Checkpoint Incompatibility Notice": the tempo lever changed the observatio
 and the action space (4 -> 5 heads). A checkpoint records its :class:`PolicyLayout`; loading one whose layout
 differs from the agent's raises :class:`CheckpointIncompatibleError` naming both layouts (instead of a bare
 ``size mismatch for feature_net.0.weight``). There is no migration: train from scratch.
+
+Integrity (issue 13, ``DEC.reliability.4``-``6``): the payload stores a SHA-256 of its canonical content
+(:func:`payload_digest`) that is verified at load, so a flipped byte inside a tensor is reported instead of loaded.
+Every value :func:`save_checkpoint` accepts loads back: numeric scalars of other libraries (numpy) are converted
+to Python numbers at save, anything ``torch.load(weights_only=True)`` could not read back is refused at save.
 """
 
 from __future__ import annotations
 
-import contextlib
+import enum
+import hashlib
+import math
+import numbers
 import os
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
+from esper.simic.atomic import atomic_write
+from esper.simic.devices import check_available_device
+
 FORMAT_TAG = "esper.simic.agent.checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: adds the ``sha256`` content hash (version-1 files are refused: train from scratch)."""
+DIGEST_KEY = "sha256"
 
 Primitive = str | int | float | bool | None
 _PRIMITIVES = (str, int, float, bool)
@@ -145,10 +159,122 @@ def check_extra(extra: Mapping[str, object] | None) -> dict[str, Primitive]:
     for key, value in extra.items():
         if not isinstance(key, str):
             raise TypeError(f"extra keys must be str, got {key!r}")
-        if value is not None and not isinstance(value, _PRIMITIVES):
+        plain = _plain_scalar(value)
+        if plain is _NOT_SCALAR:
             raise TypeError(f"extra[{key!r}] must be str, int, float, bool or None, got {type(value).__name__}")
-        out[key] = value
+        assert plain is None or isinstance(plain, _PRIMITIVES)
+        out[key] = plain
     return out
+
+
+_NOT_SCALAR: Any = object()
+
+
+def _plain_scalar(value: object) -> object:
+    """``value`` as a built-in ``None``/``bool``/``int``/``float``/``str`` (numpy and other ``numbers`` scalars
+    converted); :data:`_NOT_SCALAR` for anything else, enum members included (store ``.name`` or ``.value``)."""
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        return _NOT_SCALAR
+    if isinstance(value, (bool, np.bool_)):  # numpy.bool_ is not a numbers.Integral
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return _NOT_SCALAR
+
+
+def _plain(where: str, value: object) -> object:
+    """A copy of ``value`` that ``torch.load(weights_only=True)`` reads back as-is; ``TypeError`` naming ``where``."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, Mapping):
+        return {key: _plain(f"{where}[{key!r}]", item) for key, item in value.items() if _check_key(where, key)}
+    if isinstance(value, (list, tuple)):
+        items = [_plain(f"{where}[{i}]", item) for i, item in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    plain = _plain_scalar(value)
+    if plain is _NOT_SCALAR:
+        raise TypeError(
+            f"{where} is a {type(value).__name__}, which a checkpoint cannot store; "
+            "valid: tensors, dicts, lists, tuples, str, int, float, bool, None"
+        )
+    return plain
+
+
+def _check_key(where: str, key: object) -> bool:
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        raise TypeError(f"{where}: dict keys must be str or int, got {type(key).__name__} {key!r}")
+    return True
+
+
+def _feed(digest: Any, value: object) -> None:
+    """Hash ``value`` canonically: type tags, dict keys sorted, tensors by dtype, shape and raw bytes (on CPU)."""
+    if isinstance(value, torch.Tensor):
+        data = value.detach().to("cpu").contiguous().reshape(-1)
+        digest.update(f"T{data.dtype}{tuple(value.shape)};".encode())
+        digest.update(data.view(torch.uint8).numpy())
+    elif isinstance(value, Mapping):
+        digest.update(f"D{len(value)};".encode())
+        for key in sorted(value, key=lambda k: (type(k).__name__, repr(k))):
+            _feed(digest, key)
+            _feed(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{'L' if isinstance(value, list) else 'U'}{len(value)};".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+
+
+def payload_digest(payload: Mapping[str, object]) -> str:
+    """SHA-256 (hex) of a checkpoint payload's canonical content, ignoring its own ``sha256`` entry."""
+    digest = hashlib.sha256()
+    _feed(digest, {k: v for k, v in payload.items() if k != DIGEST_KEY})
+    return digest.hexdigest()
+
+
+def check_finite(where: str, tensors: Iterable[tuple[str, object]]) -> None:
+    """``CheckpointFormatError`` naming ``where`` and the entry when a floating tensor holds NaN or inf."""
+    for name, value in tensors:
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointFormatError(f"{where}: {name} holds non-finite values (NaN or inf); refusing to load it")
+
+
+def check_optimizer_state(where: str, state: Mapping[str, object], params: list[torch.Tensor]) -> None:
+    """Optimizer ``state_dict`` moments must match their parameter's shape and be finite.
+
+    ``params`` are the optimiser's parameters in ``param_groups`` order (the indices of ``state``). Raises
+    :class:`CheckpointFormatError` naming the parameter index and the moment.
+    """
+    per_param = state.get("state")
+    if not isinstance(per_param, Mapping):
+        raise CheckpointFormatError(f"{where}: optimizer state must hold a 'state' dict")
+    for index, moments in per_param.items():
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(params):
+            raise CheckpointFormatError(f"{where}: optimizer state for parameter {index!r}; valid: 0..{len(params) - 1}")
+        if not isinstance(moments, Mapping):
+            raise CheckpointFormatError(f"{where}: optimizer state of parameter {index} must be a dict")
+        for key, value in moments.items():
+            if not isinstance(value, torch.Tensor):
+                continue
+            if value.dim() > 0 and value.shape != params[index].shape:
+                raise CheckpointFormatError(
+                    f"{where}: optimizer {key!r} of parameter {index} has shape {tuple(value.shape)}, "
+                    f"the parameter has {tuple(params[index].shape)}"
+                )
+            check_finite(where, [(f"optimizer {key!r} of parameter {index}", value)])
+    groups = state.get("param_groups")
+    if isinstance(groups, list):
+        for group in groups:
+            if isinstance(group, Mapping):
+                for key, value in group.items():
+                    if isinstance(value, float) and not math.isfinite(value):
+                        raise CheckpointFormatError(f"{where}: optimizer param_group {key!r} is {value!r}")
 
 
 def save_checkpoint(
@@ -161,35 +287,35 @@ def save_checkpoint(
     normalizer_state: Mapping[str, object] | None,
     extra: Mapping[str, object] | None = None,
 ) -> Path:
-    """Write the checkpoint atomically (temp file in the same directory, fsync, ``os.replace``)."""
+    """Write the checkpoint atomically (temp file in the same directory, fsync, ``os.replace``) with its hash.
+
+    Numeric scalars of other libraries (``numpy.float64``...) are stored as Python numbers; a value that could not
+    be loaded back (an enum member, an array, an arbitrary object) raises ``TypeError`` naming where it is.
+    """
     target = Path(path)
-    payload: dict[str, object] = {
-        "format": FORMAT_TAG,
-        "format_version": FORMAT_VERSION,
-        "layout": layout.to_dict(),
+    parts: dict[str, object] = {
         "network": dict(network_state),
         "optimizer": dict(optimizer_state),
         "config": dict(config),
         "normalizer": None if normalizer_state is None else dict(normalizer_state),
+    }
+    payload: dict[str, object] = {
+        "format": FORMAT_TAG,
+        "format_version": FORMAT_VERSION,
+        "layout": layout.to_dict(),
+        **{key: _plain(key, value) for key, value in parts.items()},
         "extra": check_extra(extra),
     }
+    payload[DIGEST_KEY] = payload_digest(payload)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    return target
+    return atomic_write(target, lambda handle: torch.save(payload, handle))
 
 
 def _read_payload(path: Path, map_location: str | torch.device) -> dict[str, object]:
     """``torch.load(weights_only=True)`` as a typed dict; unreadable or foreign files -> CheckpointFormatError."""
+    check_available_device("map_location", map_location)
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory, not a checkpoint file", str(path))
     try:
         raw: object = torch.load(path, map_location=map_location, weights_only=True)
     except OSError:
@@ -217,6 +343,13 @@ def load_checkpoint(
     version = payload.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointFormatError(f"{source}: format_version {version!r} is unsupported; this build reads {FORMAT_VERSION}")
+    stored = payload.get(DIGEST_KEY)
+    actual = payload_digest(payload)
+    if stored != actual:
+        raise CheckpointFormatError(
+            f"{source}: content hash mismatch (stored {stored!r}, computed {actual!r}): "
+            "the file was modified or corrupted after it was written"
+        )
     try:
         layout = PolicyLayout.from_dict(payload.get("layout"))
     except ValueError as exc:
@@ -266,8 +399,12 @@ __all__ = [
     "CheckpointFormatError",
     "CheckpointIncompatibleError",
     "PolicyLayout",
+    "DIGEST_KEY",
     "Primitive",
     "check_extra",
+    "check_finite",
+    "check_optimizer_state",
+    "payload_digest",
     "load_checkpoint",
     "save_checkpoint",
 ]

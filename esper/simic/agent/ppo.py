@@ -50,6 +50,8 @@ from esper.simic.agent.checkpoint import (
     CheckpointIncompatibleError,
     PolicyLayout,
     Primitive,
+    check_finite,
+    check_optimizer_state,
     load_checkpoint,
     save_checkpoint,
 )
@@ -59,6 +61,7 @@ from esper.simic.agent.network import FactoredRecurrentActorCritic
 from esper.simic.agent.normalizer import RunningMeanStd
 from esper.simic.agent.outputs import ActionSample, Hidden, LSTMState
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
+from esper.simic.devices import check_available_device
 
 KL_STOP_FACTOR = 1.5
 """The update stops before a step whose minibatch approx KL exceeds ``KL_STOP_FACTOR * target_kl``."""
@@ -640,6 +643,9 @@ class PPOAgent:
             config = PPOConfig.from_dict(ckpt.config)
         except (TypeError, ValueError) as exc:
             raise CheckpointFormatError(f"{ckpt.path}: invalid PPO config: {exc}") from exc
+        check_finite(f"{ckpt.path}", [(f"network weight {k!r}", v) for k, v in ckpt.network.items()])
+        check_finite(f"{ckpt.path}", [(f"normaliser {k!r}", v) for k, v in (ckpt.normalizer or {}).items()])
+        check_optimizer_state(f"{ckpt.path}", ckpt.optimizer, [p for g in self.optimizer.param_groups for p in g["params"]])
         try:
             self.network.load_state_dict(ckpt.network)
         except RuntimeError as exc:
@@ -662,6 +668,7 @@ class PPOAgent:
         cls, path: str | os.PathLike[str], device: str | torch.device = "cpu"
     ) -> tuple[PPOAgent, dict[str, Primitive]]:
         """Build an agent with the checkpoint's layout and config and load it; returns ``(agent, extra)``."""
+        device = check_available_device("device", device)
         ckpt = load_checkpoint(path, map_location=device)
         layout = ckpt.layout
         try:

@@ -9,10 +9,14 @@ from typing import Literal, get_args
 
 from esper.leyline import TempoAction
 from esper.leyline.defaults import DEFAULT_MAX_EPOCHS, DEFAULT_MAX_SEEDS, DEFAULT_N_ENVS
+from esper.simic.atomic import atomic_write_text
+from esper.simic.devices import check_available_device
 
 PolicyName = Literal["ppo", "heuristic", "baseline"]
 POLICIES: tuple[str, ...] = get_args(PolicyName)
 _POLICY_BY_NAME: dict[str, PolicyName] = {"ppo": "ppo", "heuristic": "heuristic", "baseline": "baseline"}
+MAX_SEED = 2**32 - 1
+"""Largest run seed (numpy's range): episode seeds ``seed * 1_000_003 + episode`` stay far inside int64."""
 
 
 def parse_policy(name: str) -> PolicyName:
@@ -51,11 +55,17 @@ class TrainingConfig:
     """Processes the run's envs are split over (``torchrun``); recorded, set by the trainer from its context. It
     may change on resume: a run gives the same episodes and policy on any number of processes."""
     tags: dict[str, str] = field(default_factory=dict)
+    threads: int = 1
+    """torch intra-op CPU threads (``torch.set_num_threads``); results depend on it, so resume refuses a change."""
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy {self.policy!r} is unknown; valid: {list(POLICIES)}")
-        for name in ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every", "world_size"):
+        names = (
+            "episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every", "threads",
+            "world_size",
+        )
+        for name in names:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -63,6 +73,9 @@ class TrainingConfig:
             raise ValueError(f"n_minibatches ({self.n_minibatches}) must be <= n_envs ({self.n_envs}): minibatches are env sequences")
         if self.world_size > self.n_envs:
             raise ValueError(f"world_size ({self.world_size}) must be <= n_envs ({self.n_envs}): every process steps an env")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {self.seed!r}")
+        check_available_device("device", self.device, present=False)
         if self.force_tempo is not None and self.force_tempo not in TempoAction.__members__:
             raise ValueError(f"force_tempo {self.force_tempo!r} is unknown; valid: {list(TempoAction.__members__)} or None")
         if self.lr <= 0 or self.entropy_coef < 0:
@@ -81,15 +94,23 @@ class TrainingConfig:
         return asdict(self)
 
     def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        """Write as JSON, atomically (a killed run never leaves a torn ``config.json``)."""
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> "TrainingConfig":
-        data = json.loads(path.read_text())
+        """Inverse of :meth:`write`; ``ValueError`` naming ``path`` for invalid JSON or an invalid config."""
+        try:
+            data: object = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc}); the run's config is corrupt") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path}: config must be a JSON object")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{path}: unknown config fields {unknown}; valid: {sorted(known)}")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: invalid config: {exc}") from None

@@ -34,6 +34,7 @@ from esper.nissa.tensorboard import TensorBoardSink
 from esper.simic.agent.network import Hidden
 from esper.simic.agent.ppo import PPOAgent, PPOConfig
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
+from esper.simic.devices import check_available_device
 from esper.simic.rewards import RewardConfig
 from esper.simic.training.config import TrainingConfig
 from esper.simic.training.distributed import DistContext, RankTelemetry, gather_acting_inputs
@@ -108,9 +109,7 @@ class VectorizedTrainer:
         self.shard = self.dist.shard(config.n_envs)
         self.run_dir = RunDir(out_dir)
         self.progress_bar = progress_bar and self.dist.is_main
-        self.device = self.dist.resolve_device(config.device)
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {config.device!r} requested but CUDA is not available; use device='cpu'")
+        self.device = check_available_device("device", str(self.dist.resolve_device(config.device)))
         self.task = load_task(config.task, data_dir=config.data_dir, device=self.device)
         self.num_slots = NUM_SLOTS
         self.obs_dim = get_feature_size(self.num_slots)
@@ -146,50 +145,78 @@ class VectorizedTrainer:
         self.heuristics = [HeuristicTamiyo(topology=self.task.spec.topology, num_slots=self.num_slots) for _ in self.envs]
 
     # --- public ---------------------------------------------------------------------------------------
-    def run(self, *, resume: bool = False, stop_after_batches: int | None = None) -> RunResult:
-        """Train ``config.batches`` batches (from the last finished one when ``resume``)."""
-        progress = self.dist.on_main(lambda: self.run_dir.prepare(self.config, resume=resume))
-        if resume and self.agent is not None and progress.batches_done > 0:
-            if self.dist.is_main:
-                self.agent.load(self.run_dir.checkpoint_path)
-            self._emit(TelemetryEventType.CHECKPOINT_LOADED, {"batches_done": progress.batches_done})
-        if self.agent is not None:
-            self.dist.sync_agent(self.agent)
+    def run(self, *, resume: bool = False, stop_after_batches: int | None = None, overwrite: bool = False) -> RunResult:
+        """Train ``config.batches`` batches (from the last finished one when ``resume``).
+
+        A fresh start into a folder that holds a run raises ``ValueError`` unless ``overwrite``; ``resume`` raises
+        :class:`ResumeError` (a ``ValueError``) for missing, corrupt or impossible bookkeeping.
+        """
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(self.config.threads)
         result = RunResult(run_dir=self.run_dir.root)
         started = time.perf_counter()
-        if self.dist.is_main:
-            self.hub.add_sink(JsonlSink(self.run_dir.telemetry_path, append=True))
-            if self.config.tensorboard:
-                self.hub.add_sink(TensorBoardSink(self.run_dir.root / "tensorboard"))
-        batches = range(progress.batches_done, self.config.batches)
-        bar = tqdm(batches, desc=f"{self.config.policy}:{self.config.task}", disable=not self.progress_bar, unit="batch")
         try:
+            # Rank 0 alone touches the run folder; its errors (a refused resume) are raised on every rank.
+            progress, source = self.dist.on_main(lambda: self._start(resume=resume, overwrite=overwrite))
+            if self.agent is not None:
+                self.dist.sync_agent(self.agent)  # every rank starts from rank 0's (loaded) policy
+            if self.config.tensorboard and self.dist.is_main:
+                self.hub.add_sink(TensorBoardSink(self.run_dir.root / "tensorboard"))
+            if source is not None:
+                self._emit(TelemetryEventType.CHECKPOINT_LOADED, {"batches_done": progress.batches_done, "progress_source": source})
+            batches = range(progress.batches_done, self.config.batches)
+            bar = tqdm(batches, desc=f"{self.config.policy}:{self.config.task}", disable=not self.progress_bar, unit="batch")
             for done, batch in enumerate(bar, start=1):
                 accuracies = self._run_batch(batch, result)
                 bar.set_postfix(acc=f"{sum(accuracies) / len(accuracies):.1f}")
                 if self.dist.is_main:
-                    self._save(Progress(batches_done=batch + 1, telemetry_offset=self.run_dir.telemetry_size()))
+                    self._save(batch + 1)
                 if stop_after_batches is not None and done >= stop_after_batches:
                     break
         finally:
             self.hub.close()
+            torch.set_num_threads(previous_threads)
             result.seconds["total"] = time.perf_counter() - started
         return result
 
     # --- internals ------------------------------------------------------------------------------------
+    def _start(self, *, resume: bool, overwrite: bool) -> tuple[Progress, str | None]:
+        """Prepare the folder, restore the checkpoint and bookkeeping on resume, attach the JSONL sink.
+
+        Returns the progress to continue from and, when a checkpoint was loaded, which file it came from.
+        """
+        recorded = self.run_dir.prepare(self.config, resume=resume, overwrite=overwrite)
+        progress, source = recorded, None
+        if resume:
+            checkpointed: Progress | None = None
+            path = self.run_dir.checkpoint_path
+            if self.agent is not None and path.exists():
+                extra = self.agent.load(path)
+                checkpointed = Progress.from_dict(
+                    {key: extra.get(key) for key in ("batches_done", "telemetry_offset")}, f"{path} (resume bookkeeping)"
+                )
+            progress = self.run_dir.reconcile(recorded, checkpointed, checkpointed_run=self.agent is not None)
+            if checkpointed is not None:
+                source = "checkpoint" if progress == checkpointed and progress != recorded else "progress.json"
+            self.run_dir.restore(self.config, progress)
+        self.hub.add_sink(JsonlSink(self.run_dir.telemetry_path, append=True))
+        return progress, source
+
     def _emit(self, event_type: TelemetryEventType, data: dict[str, float | int | str | bool | None]) -> None:
         """A run-level event (PPO update, checkpoint): rank 0 speaks for all ranks, which hold the same policy."""
         if not self.dist.is_main:
             return
         self.telemetry.emit(TelemetryEvent(event_type=event_type, data={"policy": self.config.policy, **data}))
 
-    def _save(self, progress: Progress) -> None:
+    def _save(self, batches_done: int) -> None:
+        """Record a finished batch: the checkpoint (PPO; it carries the progress) first, then ``progress.json``."""
+        progress = Progress(batches_done=batches_done, telemetry_offset=self.run_dir.telemetry_size())
         if self.agent is not None:
-            last = progress.batches_done == self.config.batches
-            if last or progress.batches_done % self.config.checkpoint_every == 0:
-                self.agent.save(self.run_dir.checkpoint_path, extra={"batches_done": progress.batches_done})
-                self._emit(TelemetryEventType.CHECKPOINT_SAVED, {"batches_done": progress.batches_done})
-                self.run_dir.write_progress(Progress(progress.batches_done, self.run_dir.telemetry_size()))
+            last = batches_done == self.config.batches
+            if last or batches_done % self.config.checkpoint_every == 0:
+                self.agent.save(self.run_dir.checkpoint_path, extra=progress.to_dict())
+                self._emit(TelemetryEventType.CHECKPOINT_SAVED, {"batches_done": batches_done})
+                self.run_dir.write_progress(Progress(batches_done, self.run_dir.telemetry_size()))
             return
         self.run_dir.write_progress(progress)
 
@@ -361,12 +388,15 @@ def run_training(
     resume: bool = False,
     progress_bar: bool = False,
     stop_after_batches: int | None = None,
+    overwrite: bool = False,
     context: DistContext | None = None,
 ) -> RunResult:
     """Train (or evaluate a rule-based policy) according to ``config``, writing into ``out_dir``.
 
+    ``out_dir`` holding a run is refused unless ``resume`` (continue it) or ``overwrite`` (replace it).
     ``context``: this process's rank of a distributed run (:func:`~esper.simic.training.distributed.init_distributed`);
-    every rank calls this with the same arguments and gets the same :class:`RunResult` numbers."""
+    every rank calls this with the same arguments and gets the same :class:`RunResult` numbers.
+    """
     trainer = VectorizedTrainer(config, out_dir, progress_bar=progress_bar, context=context)
-    return trainer.run(resume=resume, stop_after_batches=stop_after_batches)
+    return trainer.run(resume=resume, stop_after_batches=stop_after_batches, overwrite=overwrite)
 
