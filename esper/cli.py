@@ -1,8 +1,9 @@
-"""Command line: ``esper train``, ``esper report`` and ``esper demo`` (the main job)."""
+"""Command line: ``esper train``, ``esper report``, ``esper study`` and ``esper demo`` (the main job)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import warnings
@@ -14,6 +15,8 @@ from typing import TextIO
 import torch
 
 from esper.leyline import TempoAction
+from esper.simic.rewards import REWARD_MODES
+from esper.simic.study import STUDY_PRESETS, get_study_preset, run_study
 from esper.simic.training.config import POLICIES, TrainingConfig, parse_policy
 from esper.simic.training.distributed import DistContext, init_distributed, launched_world_size
 from esper.simic.training.presets import PRESETS, get_preset
@@ -35,6 +38,7 @@ def _config(policy: str, args: argparse.Namespace) -> TrainingConfig:
         tensorboard=args.tensorboard,
         n_minibatches=min(2, preset.n_envs if args.n_envs is None else args.n_envs),
         threads=args.threads,
+        **({} if args.reward is None else {"reward_mode": args.reward}),
     )
 
 
@@ -51,6 +55,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         "--force-tempo", default=None, choices=list(TempoAction.__members__), help="rollback quick fix: one tempo for all"
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--reward", default=None, choices=list(REWARD_MODES), help="reward mode (default: growth)")
     p.add_argument("--tensorboard", action="store_true", help="also log TensorBoard scalars (pip install 'esper[tensorboard]')")
     p.add_argument(
         "--threads", type=int, default=1, help="torch intra-op CPU threads (default 1: fastest for the tiny hosts)"
@@ -69,6 +74,23 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write report.md and PNG plots for a run folder (or a folder of runs)")
     report.add_argument("run_dir")
     report.add_argument("--out", default=None, help="report folder (default: RUN_DIR)")
+    study = sub.add_parser(
+        "study", help="multi-seed study: train PPO over seeds, evaluate it, the heuristic and no-growth on held-out hosts"
+    )
+    study.add_argument("--preset", default="digits_blind", choices=list(STUDY_PRESETS), help="study size and task")
+    study.add_argument("--out", required=True, help="study folder (study.md, study.json, one run folder per run)")
+    study.add_argument("--resume", action="store_true", help="continue an interrupted study in --out")
+    study.add_argument("--task", default=None)
+    study.add_argument("--train-seeds", type=int, default=None, help="PPO training seeds (0 .. N-1)")
+    study.add_argument("--train-episodes", type=int, default=None, help="PPO episodes per training seed")
+    study.add_argument("--eval-episodes", type=int, default=None, help="held-out evaluation episodes per policy")
+    study.add_argument("--n-envs", type=int, default=None)
+    study.add_argument("--max-epochs", type=int, default=None)
+    study.add_argument("--reward", default=None, choices=list(REWARD_MODES), help="reward mode of PPO training")
+    study.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    study.add_argument("--data-dir", default=None)
+    study.add_argument("--threads", type=int, default=1, help="torch intra-op CPU threads")
+    study.add_argument("--no-progress", action="store_true", help="hide progress bars")
     demo = sub.add_parser("demo", help="main job: PPO + heuristic + no-growth baseline on one task, then the report")
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("--baseline-episodes", type=int, default=8, help="episodes of the heuristic and no-growth runs")
@@ -100,6 +122,29 @@ def _report(run_dir: Path, out: Path | None) -> None:
 
     path = write_report(run_dir, out)
     print(f"[esper] report: {path}")
+
+
+def _study(args: argparse.Namespace) -> None:
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
+    preset = get_study_preset(args.preset)
+    overrides = {
+        "task": args.task,
+        "train_seeds": args.train_seeds,
+        "train_episodes": args.train_episodes,
+        "eval_episodes": args.eval_episodes,
+        "n_envs": args.n_envs,
+        "max_epochs": args.max_epochs,
+        "reward_mode": args.reward,
+        "data_dir": args.data_dir,
+    }
+    config = dataclasses.replace(preset, device=args.device, threads=args.threads, **{k: v for k, v in overrides.items() if v is not None})
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {config.device!r} requested but CUDA is not available; use --device cpu")
+    start = time.perf_counter()
+    path = run_study(config, Path(args.out), resume=args.resume, progress_bar=not args.no_progress)
+    print(f"[esper] study on {config.task} in {time.perf_counter() - start:.1f}s -> {path}")
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -138,10 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> None:
-    if args.command == "report":
+    if args.command in ("report", "study"):
         if launched_world_size() > 1:
-            raise ValueError("esper report runs in one process; run it without torchrun")
-        _report(Path(args.run_dir), None if args.out is None else Path(args.out))
+            raise ValueError(f"esper {args.command} runs in one process; run it without torchrun")
+        if args.command == "study":
+            _study(args)
+        else:
+            _report(Path(args.run_dir), None if args.out is None else Path(args.out))
         return
     # Under torchrun: join the process group (or refuse), never N copies writing one run folder.
     context = init_distributed(args.device)

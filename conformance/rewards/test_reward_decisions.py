@@ -84,6 +84,7 @@ def test_default_weights() -> None:
         "governor_penalty": -GOVERNOR_PENALTY,
         "terminal_accuracy_weight": 0.05,
         "fossilized_bonus": 0.2,
+        "param_price_points": 1.0,
     }
     with pytest.raises(ValueError, match="germinate_cost must be >= 0"):
         RewardConfig(germinate_cost=-0.02)

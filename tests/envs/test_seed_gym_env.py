@@ -138,7 +138,7 @@ def test_bad_arguments_raise_naming_them(env: SeedGymEnv) -> None:
         SeedGymEnv(max_epochs=0)
     with pytest.raises(TypeError, match="max_seeds must be an int >= 1"):
         SeedGymEnv(max_seeds=1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"reward_mode 'dense' is unknown; valid: \['shaped', 'sparse'\]"):
+    with pytest.raises(ValueError, match=r"reward_mode 'dense' is unknown; valid: \['shaped', 'sparse', 'growth'\]"):
         SeedGymEnv(reward_mode="dense")
     with pytest.raises(ValueError, match="render_mode 'human' is not supported"):
         SeedGymEnv(render_mode="human")

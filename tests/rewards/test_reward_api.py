@@ -57,7 +57,7 @@ def test_config_defaults_are_documented_values() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"mode": "dense"}, ValueError, r"mode 'dense' is unknown; valid: \['shaped', 'sparse'\]"),
+        ({"mode": "dense"}, ValueError, r"mode 'dense' is unknown; valid: \['shaped', 'sparse', 'growth'\]"),
         ({"rent_weight": -0.1}, ValueError, "rent_weight must be >= 0"),
         ({"invalid_penalty": math.inf}, ValueError, "invalid_penalty must be finite"),
         ({"gamma": 0.0}, ValueError, r"gamma must be in \(0, 1\]"),

@@ -8,6 +8,7 @@ import torch
 
 from esper.simic.rewards.breakdown import RewardBreakdown
 from esper.simic.rewards.config import RewardConfig
+from esper.simic.rewards.growth import compute_growth_reward
 from esper.simic.rewards.inputs import RewardInputs
 from esper.simic.rewards.shaped import compute_shaped_reward
 from esper.simic.rewards.sparse import compute_sparse_reward
@@ -22,6 +23,8 @@ def compute_reward(inputs: RewardInputs, config: RewardConfig | None = None) -> 
         raise TypeError(f"config must be a RewardConfig, got {type(config).__name__}")
     if config.mode == "sparse":
         return compute_sparse_reward(inputs, config)
+    if config.mode == "growth":
+        return compute_growth_reward(inputs, config)
     return compute_shaped_reward(inputs, config)
 
 

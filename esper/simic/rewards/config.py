@@ -8,8 +8,10 @@ from dataclasses import asdict, dataclass, fields
 from esper.leyline import LifecycleOp
 from esper.leyline.defaults import DEFAULT_GAMMA, GOVERNOR_PENALTY
 
-#: Reward modes: ``"shaped"`` (all components) and ``"sparse"`` (terminal + governor penalty only).
-REWARD_MODES: tuple[str, ...] = ("shaped", "sparse")
+#: Reward modes: ``"growth"`` (issue 10: growth pays when it improves the final result, per parameter added;
+#: spec/decisions/reward.md), ``"shaped"`` (the first design, DEC.rewards_nissa.3) and ``"sparse"`` (terminal +
+#: governor penalty only).
+REWARD_MODES: tuple[str, ...] = ("shaped", "sparse", "growth")
 
 #: Weights that must be finite and >= 0 (costs and penalties are magnitudes; the reward subtracts them).
 _NON_NEGATIVE = (
@@ -27,6 +29,7 @@ _NON_NEGATIVE = (
     "governor_penalty",
     "terminal_accuracy_weight",
     "fossilized_bonus",
+    "param_price_points",
 )
 
 
@@ -63,7 +66,9 @@ class RewardConfig:
     terminal_accuracy_weight: float = 0.05
     """Terminal reward per point of final validation accuracy."""
     fossilized_bonus: float = 0.2
-    """Terminal bonus per fossilized seed whose contribution is at least ``G5_MIN_CONTRIBUTION``."""
+    """Terminal bonus per fossilized seed whose contribution is at least ``G5_MIN_CONTRIBUTION`` (not in ``growth``)."""
+    param_price_points: float = 1.0
+    """``growth`` mode: accuracy points the final model must gain per host-size of seed parameters it carries."""
 
     def __post_init__(self) -> None:
         if self.mode not in REWARD_MODES:

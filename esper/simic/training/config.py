@@ -14,6 +14,8 @@ from esper.simic.devices import check_available_device
 
 PolicyName = Literal["ppo", "heuristic", "baseline"]
 POLICIES: tuple[str, ...] = get_args(PolicyName)
+#: Evaluation modes of a trained PPO policy (``TrainingConfig.evaluate``).
+EVAL_MODES: tuple[str, ...] = ("greedy", "sampled")
 _POLICY_BY_NAME: dict[str, PolicyName] = {"ppo": "ppo", "heuristic": "heuristic", "baseline": "baseline"}
 MAX_SEED = 2**32 - 1
 """Largest run seed (numpy's range): episode seeds ``seed * 1_000_003 + episode`` stay far inside int64."""
@@ -41,7 +43,7 @@ class TrainingConfig:
     max_seeds: int = DEFAULT_MAX_SEEDS
     force_tempo: str | None = None
     """Rollback quick fix (plan): execute every GERMINATE with this tempo (e.g. "STANDARD"), whatever the policy chose."""
-    reward_mode: str = "shaped"
+    reward_mode: str = "growth"
     ppo_epochs: int = 4
     n_minibatches: int = 2
     lr: float = 3.0e-4
@@ -55,12 +57,22 @@ class TrainingConfig:
     """Processes the run's envs are split over (``torchrun``); recorded, set by the trainer from its context. It
     may change on resume: a run gives the same episodes and policy on any number of processes."""
     tags: dict[str, str] = field(default_factory=dict)
+    evaluate: str | None = None
+    """Evaluation-only run of a trained PPO policy: ``"greedy"`` (argmax) or ``"sampled"``; no PPO updates, the
+    observation normaliser is frozen and nothing but telemetry/progress is written. Needs ``policy_checkpoint``."""
+    policy_checkpoint: str | None = None
+    """Checkpoint of the trained policy that an ``evaluate`` run acts with."""
     threads: int = 1
     """torch intra-op CPU threads (``torch.set_num_threads``); results depend on it, so resume refuses a change."""
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy {self.policy!r} is unknown; valid: {list(POLICIES)}")
+        if self.evaluate is not None:
+            if self.evaluate not in EVAL_MODES:
+                raise ValueError(f"evaluate {self.evaluate!r} is unknown; valid: {list(EVAL_MODES)} or None")
+            if self.policy != "ppo" or self.policy_checkpoint is None:
+                raise ValueError("evaluate needs policy='ppo' and a policy_checkpoint (the trained policy to act with)")
         names = (
             "episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every", "threads",
             "world_size",

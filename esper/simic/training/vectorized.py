@@ -132,7 +132,7 @@ class VectorizedTrainer:
         self.buffer: TamiyoRolloutBuffer | None = None
         if config.policy == "ppo":
             torch.manual_seed(config.seed)
-            self.agent = PPOAgent(
+            agent = self.agent = PPOAgent(
                 self.obs_dim,
                 config=_ppo_config(config),
                 num_slots=self.num_slots,
@@ -141,7 +141,11 @@ class VectorizedTrainer:
                 slot_feature_size=SLOT_FEATURE_SIZE,
                 collective=self.dist,
             )
-            self.buffer = self.agent.make_buffer(self.shard.count, config.max_epochs)
+            if config.evaluate is None:
+                self.buffer = agent.make_buffer(self.shard.count, config.max_epochs)
+            else:
+                assert config.policy_checkpoint is not None  # TrainingConfig validates it
+                agent.load(config.policy_checkpoint)
         self.heuristics = [HeuristicTamiyo(topology=self.task.spec.topology, num_slots=self.num_slots) for _ in self.envs]
 
     # --- public ---------------------------------------------------------------------------------------
@@ -190,12 +194,12 @@ class VectorizedTrainer:
         if resume:
             checkpointed: Progress | None = None
             path = self.run_dir.checkpoint_path
-            if self.agent is not None and path.exists():
+            if self.agent is not None and self.buffer is not None and path.exists():
                 extra = self.agent.load(path)
                 checkpointed = Progress.from_dict(
                     {key: extra.get(key) for key in ("batches_done", "telemetry_offset")}, f"{path} (resume bookkeeping)"
                 )
-            progress = self.run_dir.reconcile(recorded, checkpointed, checkpointed_run=self.agent is not None)
+            progress = self.run_dir.reconcile(recorded, checkpointed, checkpointed_run=self.buffer is not None)
             if checkpointed is not None:
                 source = "checkpoint" if progress == checkpointed and progress != recorded else "progress.json"
             self.run_dir.restore(self.config, progress)
@@ -211,7 +215,7 @@ class VectorizedTrainer:
     def _save(self, batches_done: int) -> None:
         """Record a finished batch: the checkpoint (PPO; it carries the progress) first, then ``progress.json``."""
         progress = Progress(batches_done=batches_done, telemetry_offset=self.run_dir.telemetry_size())
-        if self.agent is not None:
+        if self.agent is not None and self.buffer is not None:  # an evaluation run saves no checkpoint
             last = batches_done == self.config.batches
             if last or batches_done % self.config.checkpoint_every == 0:
                 self.agent.save(self.run_dir.checkpoint_path, extra=progress.to_dict())
@@ -238,9 +242,10 @@ class VectorizedTrainer:
             heuristic.reset()
         torch.manual_seed(self._policy_seed(batch))
         hidden: Hidden | None = None
-        if self.agent is not None and self.buffer is not None:
-            self.buffer.reset()
+        if self.agent is not None:
             hidden = self.agent.initial_hidden(cfg.n_envs)  # all envs: every rank acts for all of them
+        if self.buffer is not None:
+            self.buffer.reset()
         for epoch in range(cfg.max_epochs):
             for env in self.envs:
                 rollback = env.train_and_measure()
@@ -294,16 +299,23 @@ class VectorizedTrainer:
         record: _BatchRecord,
     ) -> tuple[list[StepOutcome], Hidden]:
         """Normalise, act for all envs at once, execute this rank's, and store their transitions; returns the
-        next hidden state (of all envs)."""
-        assert self.agent is not None and self.buffer is not None
+        next hidden state (of all envs).
+
+        In an evaluation run (no buffer) the normaliser is frozen, nothing is stored, and ``evaluate="greedy"``
+        takes each head's argmax."""
+        assert self.agent is not None
+        training = self.buffer is not None
         all_obs, all_masks = gather_acting_inputs(self.dist, self.config.n_envs, obs, masks)
-        norm_obs = self.agent.normalize_obs(all_obs, update=True)
-        actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, all_masks)
+        norm_obs = self.agent.normalize_obs(all_obs, update=training)
+        greedy = self.config.evaluate == "greedy"
+        actions, log_probs, values, new_hidden = self.agent.get_action(norm_obs, hidden, all_masks, deterministic=greedy)
         mine = self.shard.rows
         actions, log_probs = {h: a[mine] for h, a in actions.items()}, {h: lp[mine] for h, lp in log_probs.items()}
         indices = torch.stack([actions[h] for h in HEAD_NAMES], dim=1).tolist()  # one host sync per epoch
         result.seconds["policy"] += time.perf_counter() - acting
         outcomes = self._step_all([FactoredAction.from_indices(*row) for row in indices], record)
+        if self.buffer is None:
+            return outcomes, new_hidden
         rewards = torch.tensor([o.reward.total for o in outcomes], device=self.device)
         dones = torch.full((self.shard.count,), last, dtype=torch.bool, device=self.device)
         self.buffer.add_batch(
