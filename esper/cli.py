@@ -18,6 +18,7 @@ from esper.leyline import TempoAction
 from esper.simic.rewards import REWARD_MODES
 from esper.simic.study import STUDY_PRESETS, get_study_preset, run_study
 from esper.simic.training.config import POLICIES, TrainingConfig, parse_policy
+from esper.simic.training.distributed import DistContext, init_distributed, launched_world_size
 from esper.simic.training.presets import PRESETS, get_preset
 from esper.simic.training.vectorized import run_training
 
@@ -97,17 +98,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool) -> None:
+def _train(policy: str, args: argparse.Namespace, out: Path, resume: bool, context: DistContext) -> None:
     config = _config(policy, args)
     torch.set_num_threads(config.threads)
     start = time.perf_counter()
-    result = run_training(config, out, resume=resume, overwrite=args.overwrite, progress_bar=not args.no_progress)
+    result = run_training(
+        config, out, resume=resume, overwrite=args.overwrite, progress_bar=not args.no_progress, context=context
+    )
+    if not context.is_main:
+        return
     accs = result.final_accuracies
     tail = accs[-config.n_envs :] if accs else []
     mean_tail = sum(tail) / len(tail) if tail else float("nan")
     print(
         f"[esper] {policy} on {config.task}: {len(accs)} episodes in {time.perf_counter() - start:.1f}s, "
         f"last-batch mean final accuracy {mean_tail:.2f}% -> {out}"
+        + (f" ({context.world_size} processes)" if context.world_size > 1 else "")
     )
 
 
@@ -177,16 +183,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> None:
-    if args.command == "train":
-        _train(args.policy, args, Path(args.out), args.resume)
-    elif args.command == "study":
-        _study(args)
-    elif args.command == "report":
-        _report(Path(args.run_dir), None if args.out is None else Path(args.out))
-    else:
-        out = Path(args.out)
-        _train("ppo", args, out / "ppo", False)
-        args.episodes = args.baseline_episodes
-        _train("heuristic", args, out / "heuristic", False)
-        _train("baseline", args, out / "baseline", False)
-        _report(out, None)
+    if args.command in ("report", "study"):
+        if launched_world_size() > 1:
+            raise ValueError(f"esper {args.command} runs in one process; run it without torchrun")
+        if args.command == "study":
+            _study(args)
+        else:
+            _report(Path(args.run_dir), None if args.out is None else Path(args.out))
+        return
+    # Under torchrun: join the process group (or refuse), never N copies writing one run folder.
+    context = init_distributed(args.device)
+    try:
+        if args.command == "train":
+            _train(args.policy, args, Path(args.out), args.resume, context)
+        else:
+            out = Path(args.out)
+            _train("ppo", args, out / "ppo", False, context)
+            args.episodes = args.baseline_episodes
+            _train("heuristic", args, out / "heuristic", False, context)
+            _train("baseline", args, out / "baseline", False, context)
+            if context.is_main:
+                _report(out, None)
+    finally:
+        context.close()

@@ -90,6 +90,9 @@ def test_minibatch_loss_and_statistics_equal_the_per_head_reference(seed: int) -
     buffer.compute_gae(agent.config.gamma, agent.config.gae_lambda)
     mb = buffer.get_batched_sequences()
     loss, stats = agent._minibatch_loss(mb)
+    assert loss is not None
+    # _minibatch_loss returns the clip counts (summed over processes first, issue 15); the fraction is their ratio
+    stats["clip_fraction"] = stats.pop("clipped") / stats.pop("relevant").clamp_min(1)
     grads = torch.autograd.grad(loss, list(agent.network.parameters()), allow_unused=True)
     ref_loss, ref_stats = _reference_loss(agent, mb)
     ref_grads = torch.autograd.grad(ref_loss, list(agent.network.parameters()), allow_unused=True)

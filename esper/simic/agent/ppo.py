@@ -7,6 +7,12 @@ head mask, so a head that had no effect on a step gets no policy gradient from i
 the same way. Before each optimizer step the guard reads one flag: if the minibatch's approximate KL (computed
 with the parameters the step would change) exceeds ``1.5 * target_kl`` the step is not taken and the update
 stops; a non-finite loss or gradient norm skips the step. Metrics accumulate on the device and are read once.
+
+Distributed (DD-PPO, decision ``DEC.distributed.2``): with a :class:`~esper.simic.agent.collective.Collective` of
+several processes, each holds the rollouts of its own envs. Every process draws the same permutation of all envs,
+so minibatch *k* is the same set of envs as in a single-process run; each process computes the loss of its envs'
+share of the minibatch normalised by the minibatch's *global* step count (and global advantage statistics), and
+the gradients are summed, which equals the single-process minibatch gradient.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from esper.leyline.validation import (
     same_device,
 )
 from esper.simic.agent.advantages import causal_head_masks
+from esper.simic.agent.collective import Collective, EnvShard, LocalCollective
 from esper.simic.agent.checkpoint import (
     CheckpointFormatError,
     CheckpointIncompatibleError,
@@ -187,11 +194,11 @@ def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) 
     return torch.where(mask, values, 0.0).sum() / count
 
 
-def _degenerate(variance: torch.Tensor, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """True when ``variance`` of ``values[mask]`` is rounding noise: ``std <= DEGENERATE_RELATIVE_SPREAD *
-    max|values|`` (also when there are no values). No host sync."""
-    scale = torch.where(mask, values.abs(), torch.zeros_like(values)).amax() if values.numel() else values.new_zeros(())
-    return variance.sqrt() <= DEGENERATE_RELATIVE_SPREAD * scale
+def _degenerate(variance: torch.Tensor, mean_square: torch.Tensor) -> torch.Tensor:
+    """True when ``variance`` of some values is rounding noise: ``std <= DEGENERATE_RELATIVE_SPREAD * rms``, with
+    ``rms = sqrt(mean_square)`` the values' size (also true when there are no values). Both moments are sums over
+    steps, so processes can all-reduce them (issue 15). No host sync."""
+    return variance.sqrt() <= DEGENERATE_RELATIVE_SPREAD * mean_square.sqrt()
 
 
 def _policy_term(
@@ -246,12 +253,19 @@ def _entropy_floor_term(
     counted: HeadValues,
     action_validity: Mapping[str, torch.Tensor] | torch.Tensor,
     floor: float,
+    totals: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """``Σ_head max(0, floor − H̄_head)``, ``H̄_head`` the mean entropy over the head's counted steps with a real
     choice (more than one valid action); a head with no such step adds 0, and ``floor = 0`` disables the term.
 
     ``action_validity``: per head the ``(B, T, n)`` action masks, or already the stacked ``(H, B, T)`` bool
-    "more than one valid action" (what :meth:`PPOAgent._minibatch_loss` passes)."""
+    "more than one valid action" (what :meth:`PPOAgent._minibatch_loss` passes).
+
+    ``totals``: when the minibatch is split over processes, ``(entropy sums, choice-step counts)`` per head (in
+    ``counted``'s order) of the *whole* minibatch, detached. The max is not linear in a process's steps, so a
+    process contributes ``(floor·C_r − S_r) / C`` where the whole minibatch's head is below the floor; the
+    contributions add up to the term and its gradient (decision ``DEC.distributed.2``). Default: this minibatch
+    is the whole one."""
     names = _head_order(counted)
     entropy, counted = _stacked(entropy, names), _stacked(counted, names)
     if floor <= 0.0:
@@ -262,9 +276,12 @@ def _entropy_floor_term(
         else torch.stack([action_validity[name].sum(dim=-1) > 1 for name in names])
     )
     choice = counted & real_choice
-    choice_steps = choice.sum(dim=(1, 2))
-    mean_entropy = torch.where(choice, entropy, 0.0).sum(dim=(1, 2)) / choice_steps.clamp_min(1).to(entropy.dtype)
-    return ((floor - mean_entropy).clamp_min(0.0) * (choice_steps > 0).to(entropy.dtype)).sum()
+    own_sum = torch.where(choice, entropy, 0.0).sum(dim=(1, 2))  # (H,)
+    own_count = choice.sum(dim=(1, 2)).to(entropy.dtype)
+    total_sum, count = (own_sum.detach(), own_count) if totals is None else totals
+    below = (count > 0) & (total_sum < floor * count)
+    # (floor·C_r − S_r) / C per head: summed over processes, max(0, floor − H̄) and its gradient (DEC.distributed.2)
+    return torch.where(below, (floor * own_count - own_sum) / count.clamp_min(1), 0.0).sum()
 
 
 def _head_membership(params: list[nn.Parameter], head_params: Mapping[str, list[nn.Parameter]]) -> torch.Tensor:
@@ -297,7 +314,12 @@ class PPOAgent:
         hidden_dim: int = DEFAULT_HIDDEN_DIM,
         slot_feature_size: int | None = None,
         entropy_coef_per_head: Mapping[str, float] | None = None,
+        collective: Collective | None = None,
     ) -> None:
+        if collective is not None and not isinstance(collective, Collective):
+            raise TypeError(f"collective must be a Collective or None, got {type(collective).__name__}")
+        self.collective: Collective = LocalCollective() if collective is None else collective
+        """The processes this agent's updates are summed over (one process: :class:`LocalCollective`)."""
         if config is not None and not isinstance(config, PPOConfig):
             raise TypeError(f"config must be a PPOConfig or None, got {type(config).__name__}")
         config = config or PPOConfig()
@@ -377,8 +399,16 @@ class PPOAgent:
         if not buffer.finished:
             raise ValueError("buffer.finish(last_values) must be called after the last step, before update()")
 
-    def _minibatch_loss(self, mb: SequenceBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """PPO loss of one minibatch of whole sequences, and its detached statistics (all on the device).
+    def _stat_keys(self) -> list[str]:
+        """Per-minibatch statistics, in the fixed order they are summed over processes."""
+        entropies = [f"entropy_{name}" for name in HEAD_NAMES]
+        return [*entropies, "approx_kl", "clipped", "relevant", "policy_loss", "value_loss", "loss", "entropy_floor_penalty"]
+
+    def _minibatch_loss(self, mb: SequenceBatch | None) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+        """PPO loss of this process's share of one minibatch of whole sequences, and its detached statistics, as
+        contributions: every mean is over the *whole* minibatch's steps (one all-reduce of per-head sums gives
+        them), so the losses and statistics of all processes add up to the single-process minibatch's (all on the
+        device). ``mb=None``: this process holds none of the minibatch's envs (zero contributions, no loss).
 
         ``loss = policy + value_coef·value − entropy_coef·entropy + entropy_floor_coef·entropy_floor``, each term
         computed by the function of that name below. Three kinds of mask, each ``True`` = counts:
@@ -391,6 +421,9 @@ class PPOAgent:
         """
         cfg = self.config
         heads = HEAD_NAMES  # the heads that learn (the one source of truth, also for the causal masks)
+        if mb is None:
+            self.collective.all_reduce_sum(torch.zeros(1 + 2 * len(heads), device=self.device))
+            return None, {key: torch.zeros((), device=self.device) for key in self._stat_keys()}
         new = self.network.evaluate_actions(
             mb.obs, mb.actions, mb.initial_hidden, mb.masks, mb.episode_starts, check_values=False
         )
@@ -400,18 +433,32 @@ class PPOAgent:
         causal_relevance = causal_head_masks(mb.actions["op"])
         counted = torch.stack([causal_relevance[name] for name in heads]) & padding_valid
         real_choice = torch.stack([mb.masks[name].sum(dim=-1) > 1 for name in heads])  # from the action validity
-        steps = padding_valid.sum().clamp_min(1).to(new.value.dtype)
-
+        choice = counted & real_choice
         new_log_probs = torch.stack([new.log_probs[name] for name in heads])
         old_log_probs = torch.stack([mb.log_probs[name] for name in heads])
         entropy_per_head = torch.stack([new.entropy[name] for name in heads])
+        dtype = new.value.dtype
+        # The whole minibatch over all processes (DEC.distributed.2): its step count, and per head the entropy sums
+        # and step counts where the head had a real choice (for the entropy floor). One all-reduce.
+        totals = self.collective.all_reduce_sum(
+            torch.cat(
+                [
+                    padding_valid.sum().to(dtype).view(1),
+                    torch.where(choice, entropy_per_head.detach(), 0.0).sum(dim=(1, 2)),
+                    choice.sum(dim=(1, 2)).to(dtype),
+                ]
+            )
+        )
+        steps = totals[0].clamp_min(1)
         log_ratio = torch.where(counted, new_log_probs - old_log_probs, 0.0)
         ratio = log_ratio.exp()
 
         policy = _policy_term(ratio, mb.advantages, counted, steps, cfg.clip_ratio)
         value = _value_term(new.value, mb.returns, mb.values, padding_valid, steps, cfg.value_clip)
         entropy = _entropy_term(entropy_per_head, counted, steps, cfg.entropy_coef_per_head)
-        entropy_floor = _entropy_floor_term(entropy_per_head, counted, real_choice, cfg.entropy_floor)
+        entropy_floor = _entropy_floor_term(
+            entropy_per_head, counted, real_choice, cfg.entropy_floor, (totals[1 : 1 + len(heads)], totals[1 + len(heads) :])
+        )
         loss = (
             policy
             + cfg.value_coef * value
@@ -425,15 +472,63 @@ class PPOAgent:
             joint_log_ratio = log_ratio.sum(dim=0)  # heads are independent
             clipped = ((ratio - 1.0).abs() > cfg.clip_ratio) & counted
             stats["approx_kl"] = _masked_mean(joint_log_ratio.exp() - 1.0 - joint_log_ratio, padding_valid, steps)
-            stats["clip_fraction"] = clipped.sum() / counted.sum().clamp_min(1)
+            stats["clipped"] = clipped.sum().to(dtype)  # clip_fraction = clipped / relevant, after summing
+            stats["relevant"] = counted.sum().to(dtype)
             stats["policy_loss"] = policy.detach()
             stats["value_loss"] = value.detach()
             stats["loss"] = loss.detach()
             stats["entropy_floor_penalty"] = entropy_floor.detach()
         return loss, stats
 
-    def update(self, buffer: TamiyoRolloutBuffer) -> dict[str, float]:
+    def _sum_over_processes(self, params: list[nn.Parameter], stats: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Sum gradients and statistics over processes in one all-reduce (a no-op for one process).
+
+        After it every process holds the gradient of the whole minibatch's loss (missing ``.grad`` count as 0).
+        """
+        if self.collective.world_size == 1:
+            return stats
+        keys = self._stat_keys()
+        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
+        flat = torch.cat([g.reshape(-1) for g in grads] + [torch.stack([stats[k] for k in keys]).to(grads[0].dtype)])
+        self.collective.all_reduce_sum(flat)
+        offset = 0
+        for param in params:
+            param.grad = flat[offset : offset + param.numel()].view_as(param)
+            offset += param.numel()
+        return dict(zip(keys, flat[offset:].unbind(), strict=True))
+
+    def _check_shard(self, buffer: TamiyoRolloutBuffer, shard: EnvShard | None) -> EnvShard:
+        if shard is None:
+            shard = EnvShard.whole(buffer.num_envs)
+        if not isinstance(shard, EnvShard):
+            raise TypeError(f"shard must be an EnvShard or None, got {type(shard).__name__}")
+        if shard.count != buffer.num_envs:
+            raise ValueError(f"shard holds {shard.count} envs ({shard}), the buffer {buffer.num_envs}")
+        if self.collective.world_size == 1 and shard.count != shard.total:
+            raise ValueError(f"a single process must hold all envs, got {shard}")
+        return shard
+
+    def _global_step_counts(self, buffer: TamiyoRolloutBuffer, shard: EnvShard) -> list[int]:
+        """Stored steps of every env of every process (one all-reduce and host sync when distributed)."""
+        if self.collective.world_size == 1:
+            return list(buffer.step_counts)
+        counts = torch.zeros(shard.total, dtype=torch.float64, device=self.device)
+        counts[shard.rows] = torch.tensor(buffer.step_counts, dtype=torch.float64, device=self.device)
+        return [int(c) for c in self.collective.all_reduce_sum(counts).tolist()]
+
+    def update(
+        self,
+        buffer: TamiyoRolloutBuffer,
+        shard: EnvShard | None = None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, float]:
         """Run PPO on a finished buffer (GAE with this config's gamma/lambda); returns float metrics.
+
+        ``shard``: the global env ids of the buffer's rows when this agent's :attr:`collective` spans several
+        processes (default: the buffer holds all envs). The minibatch permutations are drawn from ``generator``
+        (default: torch's global RNG, on this agent's device); every process must call ``update`` with the same
+        config and RNG state, and they all end with the same parameters.
 
         Metrics: ``policy_loss``, ``value_loss``, ``loss``, ``entropy_<head>``, ``approx_kl``, ``clip_fraction``
         (means over evaluated minibatches; ``clip_fraction`` is 0.0 when no step is causally relevant), ``grad_norm`` and ``grad_norm_<head>`` (before clipping),
@@ -442,35 +537,41 @@ class PPOAgent:
         ``early_stopped`` (1.0 if the KL guard fired), ``epochs_completed``, ``n_minibatches``.
         """
         self._check_buffer(buffer)
+        shard = self._check_shard(buffer, shard)
         cfg = self.config
         buffer.compute_gae(cfg.gamma, cfg.gae_lambda)
-        active = [env for env, steps in enumerate(buffer.step_counts) if steps > 0]
-        data = buffer.get_batched_sequences(active)
+        step_counts = self._global_step_counts(buffer, shard)
+        active = [env for env, steps in enumerate(step_counts) if steps > 0]
+        mine = [position for position, env in enumerate(active) if shard.start <= env < shard.stop]
+        data = buffer.get_batched_sequences([active[position] - shard.start for position in mine])
         self._check_data(data)
-        valid = data.valid
-        count = valid.sum().clamp_min(1).to(data.values.dtype)
-        if cfg.normalize_advantages:
-            adv = data.advantages
-            mean = _masked_mean(adv, valid, count)
-            std = _masked_mean((adv - mean).square(), valid, count).sqrt()
-            # Degenerate spread (all advantages equal up to rounding): report 0, not noise / 1e-8 (issue 13).
-            spread = ~_degenerate(std.square(), adv, valid)
-            normalized = torch.where(spread, (adv - mean) / (std + 1e-8), torch.zeros_like(adv))
-            data = data.with_advantages(torch.where(valid, normalized, torch.zeros_like(adv)))
-        explained_variance = self._explained_variance(data.returns, data.values, valid, count)
+        data, explained_variance = self._normalize_advantages(data)
 
         params = list(self.network.parameters())
         head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
         membership = _head_membership(params, head_params)
         n_mb = min(cfg.n_minibatches, len(active))
+        # Row of ``data`` holding the env at each position of ``active`` (-1: another process holds it).
+        row_of: torch.Tensor | None = None
+        if self.collective.world_size > 1:
+            row_of = torch.full((len(active),), -1, dtype=torch.long, device=self.device)
+            row_of[torch.tensor(mine, dtype=torch.long, device=self.device)] = torch.arange(len(mine), device=self.device)
         sums: dict[str, torch.Tensor] = {}
         evaluated = applied = skipped = epochs_completed = 0
         early_stopped = False
         for _ in range(cfg.ppo_epochs):
-            for mb_index in torch.randperm(len(active), device=self.device).tensor_split(n_mb):
-                loss, stats = self._minibatch_loss(data.select(mb_index))
+            for mb_index in torch.randperm(len(active), generator=generator, device=self.device).tensor_split(n_mb):
+                rows = mb_index
+                if row_of is not None:
+                    rows = row_of[mb_index]
+                    rows = rows[rows >= 0]
+                loss, stats = self._minibatch_loss(data.select(rows) if rows.numel() > 0 else None)
                 self.optimizer.zero_grad(set_to_none=True)
-                torch.autograd.backward(loss)
+                if loss is not None:
+                    torch.autograd.backward(loss)
+                stats = self._sum_over_processes(params, stats)
+                # 0.0 when no step is causally relevant (the documented degenerate value, issue 13)
+                stats["clip_fraction"] = stats.pop("clipped") / stats.pop("relevant").clamp_min(1)
                 grad_norm, head_norms = _grad_norms(params, membership)
                 stats.update(zip([f"grad_norm_{name}" for name in head_params], head_norms.unbind()))
                 nn.utils.clip_grads_with_norm_(params, cfg.max_grad_norm, grad_norm)
@@ -478,7 +579,7 @@ class PPOAgent:
                 for key, value in stats.items():
                     sums[key] = sums[key] + value if key in sums else value
                 evaluated += 1
-                finite = torch.isfinite(loss) & torch.isfinite(grad_norm)
+                finite = torch.isfinite(stats["loss"]) & torch.isfinite(grad_norm)
                 kl_high = (
                     stats["approx_kl"] > KL_STOP_FACTOR * cfg.target_kl
                     if cfg.target_kl is not None
@@ -539,22 +640,47 @@ class PPOAgent:
             check_mask_rows(name, data.masks[name])
             check_actions(name, data.actions[name], self.network.head_sizes[name], data.masks[name])
 
-    @staticmethod
-    def _explained_variance(
-        returns: torch.Tensor, values: torch.Tensor, valid: torch.Tensor, count: torch.Tensor
-    ) -> torch.Tensor:
-        """``1 - Var(returns - values) / Var(returns)`` over valid steps.
+    def _normalize_advantages(self, data: SequenceBatch) -> tuple[SequenceBatch, torch.Tensor]:
+        """``data`` with its advantages normalised by the mean and std over all processes' valid steps (when the
+        config says so), and the explained variance ``1 - Var(returns - values) / Var(returns)`` over the same
+        steps. Two all-reduces of a few scalars.
 
-        Documented degenerate value: 0.0 when the returns are constant up to rounding (``Var(returns)`` below
-        ``(DEGENERATE_RELATIVE_SPREAD * max|returns|)**2``), instead of rounding noise divided by a tiny variance.
+        Documented degenerate values (issue 13): when the advantages, or the returns, are constant up to rounding
+        (see :func:`_degenerate`), the normalised advantages are 0, or the explained variance is 0.0, instead of
+        rounding noise divided by a tiny spread.
         """
-        ret_mean = _masked_mean(returns, valid, count)
-        var_ret = _masked_mean((returns - ret_mean).square(), valid, count)
-        resid = returns - values
-        resid_mean = _masked_mean(resid, valid, count)
-        var_resid = _masked_mean((resid - resid_mean).square(), valid, count)
-        spread = ~_degenerate(var_ret, returns, valid)
-        return torch.where(spread, 1.0 - var_resid / var_ret.clamp_min(1e-30), torch.zeros_like(var_ret))
+        valid = data.valid
+        advantages, returns, values = data.advantages, data.returns, data.values
+        residuals = returns - values
+        zeros = torch.zeros_like(values)
+
+        def total(x: torch.Tensor) -> torch.Tensor:
+            return torch.where(valid, x, zeros).sum()
+
+        first = self.collective.all_reduce_sum(
+            torch.stack([valid.sum().to(values.dtype), total(advantages), total(returns), total(residuals)])
+        )
+        count = first[0].clamp_min(1)
+        adv_mean, ret_mean, resid_mean = (first[1:] / count).unbind()
+        second = self.collective.all_reduce_sum(
+            torch.stack(
+                [
+                    total((advantages - adv_mean).square()),
+                    total((returns - ret_mean).square()),
+                    total((residuals - resid_mean).square()),
+                    total(advantages.square()),
+                    total(returns.square()),
+                ]
+            )
+        )
+        adv_var, var_ret, var_resid, adv_square, ret_square = (second / count).unbind()
+        if self.config.normalize_advantages:
+            spread = ~_degenerate(adv_var, adv_square)
+            normalized = torch.where(spread, (advantages - adv_mean) / (adv_var.sqrt() + 1e-8), zeros)
+            data = data.with_advantages(torch.where(valid, normalized, zeros))
+        spread = ~_degenerate(var_ret, ret_square)
+        explained = torch.where(spread, 1.0 - var_resid / var_ret.clamp_min(1e-30), torch.zeros_like(var_ret))
+        return data, explained
 
     # --- checkpoints -------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], extra: Mapping[str, object] | None = None) -> Path:

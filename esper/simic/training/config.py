@@ -64,6 +64,9 @@ class TrainingConfig:
     """Also write TensorBoard scalars to ``<run>/tensorboard`` (needs the optional ``esper[tensorboard]`` extra)."""
     checkpoint_every: int = 1
     """Write a checkpoint every this many PPO batches (and always after the last)."""
+    world_size: int = 1
+    """Processes the run's envs are split over (``torchrun``); recorded, set by the trainer from its context. It
+    may change on resume: a run gives the same episodes and policy on any number of processes."""
     tags: dict[str, str] = field(default_factory=dict)
     evaluate: str | None = None
     """Evaluation-only run of a trained PPO policy: ``"greedy"`` (argmax) or ``"sampled"``; no PPO updates, the
@@ -77,13 +80,16 @@ class TrainingConfig:
         # Every field is validated (issue 13): wrong type -> TypeError, wrong value -> ValueError.
         check_str("policy", self.policy, POLICIES)
         check_str("task", self.task, task_names())
-        names = ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every", "threads")
+        names = ("episodes", "n_envs", "max_epochs", "max_seeds", "ppo_epochs", "n_minibatches", "checkpoint_every", "threads",
+                 "world_size")
         for name in names:
             check_int(name, getattr(self, name), low=1, high=MAX_COUNT)
         check_int("hidden_dim", self.hidden_dim, low=1, high=MAX_COUNT)
         check_int("seed", self.seed, low=0, high=MAX_SEED)
         if self.n_minibatches > self.n_envs:
             raise ValueError(f"n_minibatches ({self.n_minibatches}) must be <= n_envs ({self.n_envs}): minibatches are env sequences")
+        if self.world_size > self.n_envs:
+            raise ValueError(f"world_size ({self.world_size}) must be <= n_envs ({self.n_envs}): every process steps an env")
         check_available_device("device", self.device, present=False)
         if self.data_dir is not None:
             check_str("data_dir", self.data_dir)

@@ -21,6 +21,7 @@ from esper.leyline import (
 )
 from esper.leyline.defaults import G5_MIN_CONTRIBUTION
 from esper.simic.rewards import RewardBreakdown, RewardConfig, RewardInputs, compute_reward
+from esper.simic.training.rng import RngStream
 from esper.tamiyo.execution import ExecutionCheck, check_executable
 from esper.tamiyo.signals import SignalTracker, TrainingSignals
 from esper.tolaria.evaluation import record_epoch_metrics
@@ -80,6 +81,8 @@ class SeedEnv:
         self.device = torch.device(device)
         self._emit = emit
         self.tracker = SignalTracker(max_epochs=max_epochs)
+        self.rng = RngStream(self.device)
+        """This env's own random stream (host and seed initialisation), re-seeded at every :meth:`reset`."""
         self.context: dict[str, str | int] = {"env": env_id}
         self._model: MorphogeneticModel | None = None
         self._trainer: EpochTrainer | None = None
@@ -117,10 +120,12 @@ class SeedEnv:
         return self._governor
 
     def reset(self, *, seed: int, context: dict[str, str | int]) -> None:
-        """Start a new episode with a freshly initialised host (weights and minibatch order from ``seed``)."""
-        torch.manual_seed(seed)
+        """Start a new episode with a freshly initialised host (weights, minibatch order and this env's random
+        stream from ``seed``; torch's global RNG is left as it was)."""
+        self.rng.seed(seed)
         self.context = {**context, "env": self.env_id}
-        self._model = build_model(self.task, self.device, max_epochs=self.max_epochs, on_event=self._forward_event)
+        with self.rng.scope():
+            self._model = build_model(self.task, self.device, max_epochs=self.max_epochs, on_event=self._forward_event)
         self._trainer = EpochTrainer(self._model, trainer_config_for(self.task.spec, shuffle_seed=seed))
         self._governor = TolariaGovernor(self._model, self._trainer.host_optimizer, on_event=self._forward_event)
         self.tracker.reset()
@@ -150,11 +155,16 @@ class SeedEnv:
 
     # --- per epoch -----------------------------------------------------------------------------------
     def train_and_measure(self) -> GovernorReport | None:
-        """Train one epoch, validate (with counterfactuals), record seed metrics, update signals.
+        """Train one epoch, validate (with counterfactuals), record seed metrics, update signals (in this env's
+        random stream).
 
         Returns the governor's report when this epoch's loss forced a rollback (the penalty belongs to the
         previous transition, whose action caused the instability).
         """
+        with self.rng.scope():
+            return self._train_and_measure()
+
+    def _train_and_measure(self) -> GovernorReport | None:
         model = self.model
         result = self.trainer.run_epoch(self.task)
         train_loss, train_accuracy = result.train.train_loss, result.train.train_accuracy
@@ -202,7 +212,12 @@ class SeedEnv:
         )
 
     def step(self, action: FactoredAction, *, governor_penalty: bool = False) -> StepOutcome:
-        """Execute ``action`` (or WAIT when not executable), advance every slot's lifecycle, compute the reward."""
+        """Execute ``action`` (or WAIT when not executable), advance every slot's lifecycle, compute the reward
+        (in this env's random stream)."""
+        with self.rng.scope():
+            return self._step(action, governor_penalty=governor_penalty)
+
+    def _step(self, action: FactoredAction, *, governor_penalty: bool) -> StepOutcome:
         model = self.model
         before = self._prev_after
         check = self.check(action)

@@ -86,7 +86,7 @@ class RunDir:
 
         A fresh start refuses a folder that already holds a run unless ``overwrite`` (then its run files are
         deleted) and writes ``config.json``. On ``resume`` the stored config must equal ``config`` (only
-        ``episodes`` may change) and the recorded ``progress.json`` is returned, validated but not yet applied:
+        ``episodes`` and ``world_size`` may change) and the recorded ``progress.json`` is returned, validated but not yet applied:
         see :meth:`reconcile` and :meth:`restore`. Raises ``ValueError`` (:class:`ResumeError`) or ``OSError``.
         """
         if resume and overwrite:
@@ -114,10 +114,14 @@ class RunDir:
             raise ResumeError(f"cannot resume: {self.config_path} does not exist (start without --resume)")
         stored = TrainingConfig.read(self.config_path)
         requested = config.to_dict()
-        changed = sorted(k for k, v in stored.to_dict().items() if k != "episodes" and requested.get(k) != v)
+        free = ("episodes", "world_size")  # may change on resume (a run is the same on any number of processes)
+        changed = sorted(k for k, v in stored.to_dict().items() if k not in free and requested.get(k) != v)
         if changed:
             diffs = "; ".join(f"{k}: stored {stored.to_dict()[k]!r}, requested {requested.get(k)!r}" for k in changed)
-            raise ResumeError(f"cannot resume {self.root}: {self.config_path.name} differs ({diffs}); only 'episodes' may change")
+            raise ResumeError(
+                f"cannot resume {self.root}: {self.config_path.name} differs ({diffs}); only 'episodes' and "
+                "'world_size' may change"
+            )
         return self.read_progress()
 
     def reconcile(self, recorded: Progress, checkpointed: Progress | None, *, checkpointed_run: bool) -> Progress:
