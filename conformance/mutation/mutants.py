@@ -47,8 +47,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "tempo-mask-forbids-slow", "T04.1", "esper/tamiyo/policy/action_masks.py",
-        "    return torch.ones(NUM_TEMPO, dtype=torch.bool, device=device)",
-        "    return torch.tensor([True, True, False], device=device)",
+        '    return torch.ones(NUM_TEMPO, dtype=torch.bool, device=check_device("device", device, available=True))',
+        '    return torch.tensor([True, True, False], device=check_device("device", device, available=True))',
         "compute_tempo_mask masks SLOW",
     ),
     Mutant(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.rewards.reward_strategies import multi_slot_cycles, reward_configs, reward_inputs
+from tests.rewards.reward_strategies import multi_slot_cycles, reward_configs, reward_inputs
 from esper.leyline import LifecycleOp, SeedMetricsReport, SeedStage, SeedStateReport
 from esper.simic.rewards import REWARD_COMPONENTS, RewardConfig, RewardInputs, compute_reward, contribution_potential
 
