@@ -210,6 +210,9 @@ def same_device(a: torch.device, b: torch.device) -> bool:
     return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
 
 
+SUPPORTED_DEVICES = "'cpu', 'cuda' or 'cuda:N'"
+
+
 def check_device(name: str, value: object, *, available: bool = False) -> torch.device:
     """``torch.device(value)`` for a ``str``/``torch.device``.
 
@@ -222,14 +225,23 @@ def check_device(name: str, value: object, *, available: bool = False) -> torch.
         try:
             device = torch.device(value)
         except RuntimeError:
-            raise ValueError(f"{name} must name a torch device (e.g. 'cpu', 'cuda', 'cuda:0'), got {value!r}") from None
+            raise ValueError(
+                f"{name} {value!r} is not a device: {name} must name a torch device; valid: {SUPPORTED_DEVICES}"
+            ) from None
     else:
-        raise TypeError(f"{name} must be a str or torch.device (e.g. 'cpu', 'cuda:0'), got {type(value).__name__}")
+        raise TypeError(f"{name} must be a str or torch.device ({SUPPORTED_DEVICES}), got {type(value).__name__}")
     if available:
         if device.type == "cuda":
-            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-            if count == 0 or (device.index is not None and device.index >= count):
-                raise ValueError(f"{name} {str(device)!r} is not available on this machine ({count} CUDA device(s))")
+            if not torch.cuda.is_available():
+                raise ValueError(
+                    f"{name} {str(device)!r} does not exist: it is not available on this machine (0 CUDA device(s); "
+                    "CUDA is not available), use 'cpu'"
+                )
+            count = torch.cuda.device_count()
+            if device.index is not None and device.index >= count:
+                raise ValueError(
+                    f"{name} {str(device)!r} does not exist: it is not available on this machine ({count} CUDA device(s))"
+                )
         elif device.type == "mps" and not torch.backends.mps.is_available():
             raise ValueError(f"{name} {str(device)!r} is not available on this machine (no MPS)")
         elif device.type not in ("cpu", "cuda", "mps", "meta"):

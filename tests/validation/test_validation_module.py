@@ -94,7 +94,7 @@ def test_check_bool_str_device() -> None:
     with pytest.raises(TypeError, match="device must be a str or torch.device"):
         check_device("device", 0.5)
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match=r"device 'cuda:3' is not available on this machine \(0 CUDA"):
+        with pytest.raises(ValueError, match=r"device 'cuda:3' does not exist: it is not available on this machine \(0 CUDA"):
             check_device("device", "cuda:3", available=True)
 
 

@@ -78,7 +78,7 @@ class TamiyoRolloutBuffer:
             raise ValueError(f"head_sizes must be keyed by HEAD_NAMES {list(HEAD_NAMES)} in order, got {list(head_sizes)}")
         self.head_names: tuple[str, ...] = tuple(HEAD_NAMES)
         self.head_sizes = {name: check_int(f"head_sizes[{name!r}]", head_sizes[name], low=1) for name in self.head_names}
-        self.device = check_device("device", device)
+        self.device = check_device("device", device, available=True)
 
         n, t, dev = num_envs, max_steps, self.device
         self.obs = torch.zeros(n, t, obs_dim, device=dev)
