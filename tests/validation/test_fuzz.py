@@ -59,7 +59,7 @@ from esper.simic.agent.normalizer import RunningMeanStd
 from esper.simic.agent.ppo import MAX_LR, MIN_ADAM_EPS
 from esper.simic.rewards import RewardConfig, RewardInputs, compute_reward
 from esper.simic.rewards.config import REWARD_COEFFICIENT_LIMIT, REWARD_MODES
-from esper.simic.training.config import POLICIES, TrainingConfig
+from esper.simic.training.config import MAX_SEED, POLICIES, TrainingConfig
 from esper.tamiyo.policy.action_masks import compute_action_masks, compute_batch_masks
 from esper.tamiyo.policy.features import build_observation, get_feature_size
 from esper.tamiyo.signals import SignalTracker, TrainingSignals
@@ -275,7 +275,7 @@ TARGETS = [
         "TrainingConfig", TrainingConfig, dict,
         {"policy": lambda v: is_str(v, POLICIES), "task": lambda v: is_str(v, task_names()),
          "episodes": lambda v: is_int(v, 1, MAX_COUNT), "n_envs": lambda v: is_int(v, 2, MAX_COUNT),
-         "max_epochs": lambda v: is_int(v, 1, MAX_COUNT), "seed": lambda v: is_int(v, 0, MAX_COUNT),
+         "max_epochs": lambda v: is_int(v, 1, MAX_COUNT), "seed": lambda v: is_int(v, 0, MAX_SEED),
          "device": lambda v: isinstance(v, str) and is_device(v, available=False),
          "data_dir": lambda v: v is None or isinstance(v, str),
          "force_tempo": lambda v: v is None or is_str(v, list(TempoAction.__members__)),
