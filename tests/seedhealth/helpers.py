@@ -113,3 +113,15 @@ def residual_ratio(model: MorphogeneticModel, slot: SeedSlot, x: torch.Tensor) -
 
 def params_finite(slot: SeedSlot) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in slot.seed_parameters())
+
+
+def enter_blending(slot: SeedSlot) -> None:
+    """Move a TRAINING seed into BLENDING with gate-passing metrics (alpha is still 0 until the first ramp step)."""
+    state = slot.state
+    assert state is not None
+    state.metrics.seed_gradient_norm_ratio = 0.5
+    state.metrics.epochs_in_current_stage = 5
+    state.metrics.record_accuracy(50.0)
+    state.metrics.record_accuracy(60.0)
+    slot.step_epoch()
+    assert slot.stage == SeedStage.BLENDING

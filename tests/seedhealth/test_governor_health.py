@@ -12,7 +12,7 @@ from torch import nn
 from esper.leyline import TelemetryEvent, TelemetryEventType
 from esper.tolaria import EpochTrainer, TolariaGovernor, trainer_config_for
 from esper.tolaria.norm_stats import NORM_BUFFER_GROWTH_LIMIT, norm_buffers_unhealthy, norm_modules
-from tests.seedhealth.helpers import digits_data, digits_model
+from tests.seedhealth.helpers import digits_data, digits_model, enter_blending
 
 
 def _setup() -> tuple[EpochTrainer, TolariaGovernor, list[TelemetryEvent]]:
@@ -97,13 +97,9 @@ def test_rollback_after_a_blended_seed_was_culled_marks_statistics_stale() -> No
     slot = model.resolve_slot("r0c0")
     model.germinate_seed("conv_small", "s", slot="r0c0")
     slot.step_epoch()
+    enter_blending(slot)
     state = slot.state
     assert state is not None
-    state.metrics.seed_gradient_norm_ratio = 0.5
-    state.metrics.epochs_in_current_stage = 5
-    state.metrics.record_accuracy(50.0)
-    state.metrics.record_accuracy(60.0)
-    slot.step_epoch()
     assert slot.alpha == 0.0 and state.metrics.blending_started
     governor.snapshot()  # taken while the seed blends
     model.cull_seed("r0c0")

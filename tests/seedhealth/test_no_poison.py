@@ -8,22 +8,14 @@ import pytest
 
 from esper.kasmina.host import MorphogeneticModel
 from esper.kasmina.slot import SeedSlot
-from esper.leyline import SeedStage
 from esper.tolaria import EpochTrainer, TolariaGovernor, trainer_config_for, validate
 from esper.tolaria.norm_stats import norm_modules, recalibrate_norm_stats
-from tests.seedhealth.helpers import digits_data, digits_model, start_training
+from tests.seedhealth.helpers import digits_data, digits_model, enter_blending, start_training
 
 
 def _blend(slot: SeedSlot) -> None:
     """Step a TRAINING seed into BLENDING with gate-passing metrics (alpha > 0 after the first ramp step)."""
-    state = slot.state
-    assert state is not None
-    state.metrics.seed_gradient_norm_ratio = 0.5
-    state.metrics.epochs_in_current_stage = 5
-    state.metrics.record_accuracy(50.0)
-    state.metrics.record_accuracy(60.0)
-    slot.step_epoch()
-    assert slot.stage == SeedStage.BLENDING
+    enter_blending(slot)
     slot.step_epoch()
     assert slot.alpha > 0.0
 
