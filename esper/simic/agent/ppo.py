@@ -72,6 +72,7 @@ from esper.simic.agent.network import FactoredRecurrentActorCritic
 from esper.simic.agent.normalizer import RunningMeanStd
 from esper.simic.agent.outputs import ActionSample, Hidden, LSTMState
 from esper.simic.agent.rollout_buffer import TamiyoRolloutBuffer
+from esper.simic.agent.step_guard import StepGuard
 from esper.simic.devices import check_available_device
 
 MAX_LR = 1.0
@@ -550,6 +551,7 @@ class PPOAgent:
         params = list(self.network.parameters())
         head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
         membership = _head_membership(params, head_params)
+        guard = StepGuard(params, self.optimizer)  # undoes a step that makes a parameter non-finite (issue 13)
         n_mb = min(cfg.n_minibatches, len(active))
         # Row of ``data`` holding the env at each position of ``active`` (-1: another process holds it).
         row_of: torch.Tensor | None = None
@@ -592,7 +594,7 @@ class PPOAgent:
                 if not is_finite:
                     skipped += 1
                     continue
-                if not self._guarded_step(params):
+                if not guard.step():
                     skipped += 1
                     continue
                 applied += 1
@@ -611,28 +613,6 @@ class PPOAgent:
             n_minibatches=float(n_mb),
         )
         return metrics
-
-    def _guarded_step(self, params: list[nn.Parameter]) -> bool:
-        """``optimizer.step()``, reverted (parameters and Adam state) if it made any parameter non-finite.
-
-        Returns whether the step was kept. Costs a copy of the parameters and the optimiser state and one host
-        sync per step (issue 13: never keep a step that makes parameters non-finite).
-        """
-        saved_params = [p.detach().clone() for p in params]
-        saved_state = {
-            p: {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
-            for p, state in self.optimizer.state.items()
-        }
-        self.optimizer.step()
-        finite = torch.stack([torch.isfinite(p).all() for p in params]).all()
-        if bool(finite):
-            return True
-        with torch.no_grad():
-            for p, saved in zip(params, saved_params):
-                p.copy_(saved)
-        self.optimizer.state.clear()
-        self.optimizer.state.update(saved_state)
-        return False
 
     def _check_data(self, data: SequenceBatch) -> None:
         """Validate masks and stored actions once per update (a few host syncs here instead of per minibatch)."""

@@ -22,6 +22,7 @@ from esper.leyline.defaults import DEFAULT_GAE_LAMBDA, DEFAULT_GAMMA
 from esper.leyline.validation import check_device, check_float, check_int, check_tensor
 from esper.simic.agent.minibatch import SequenceBatch
 from esper.simic.agent.outputs import LSTMState
+from esper.simic.agent.scan import discounted_reverse_sum
 
 Scalar = torch.Tensor | float | int | bool
 
@@ -417,24 +418,27 @@ class TamiyoRolloutBuffer:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
         if not self.finished:
             raise ValueError("compute_gae() needs finish(last_values) to be called after the last add_step")
-        lengths = self._lengths()
+        lengths = self._lengths().unsqueeze(1)
         steps = max(self.step_counts)
-        gae = torch.zeros(self.num_envs, device=self.device)
+        index = torch.arange(steps, device=self.device)
+        valid = index < lengths
+        is_last = index == lengths - 1
+        values, last_values = self.values[:, :steps], self.last_values.unsqueeze(1)
+        dones = self.dones[:, :steps]
+        # V(s_{t+1}): the next stored value, V(s_T) of last_values after an env's last step, a truncated step's
+        # bootstrap_value, 0 after a terminal step.
+        next_value = torch.cat([values[:, 1:], last_values], dim=1)
+        next_value = torch.where(is_last, last_values, next_value)
+        next_value = torch.where(self.has_bootstrap[:, :steps], self.bootstrap_values[:, :steps], next_value)
+        next_value = torch.where(dones, 0.0, next_value)
+        delta = torch.where(valid, self.rewards[:, :steps] + gamma * next_value - values, 0.0)
+        chain = ~(dones | self.truncated[:, :steps] | is_last) & valid
+        # A_t = delta_t + gamma·lambda·A_{t+1} inside an episode (DEC.perf.6: one scan, no loop over steps)
+        advantages = discounted_reverse_sum(delta, gamma * gae_lambda, chain)
         self.advantages.zero_()
-        for t in reversed(range(steps)):
-            valid = torch.gt(lengths, t)
-            is_last = torch.eq(lengths, t + 1)
-            next_value = self.last_values if t + 1 >= steps else torch.where(is_last, self.last_values, self.values[:, t + 1])
-            next_value = torch.where(self.has_bootstrap[:, t], self.bootstrap_values[:, t], next_value)
-            done = self.dones[:, t]
-            next_value = torch.where(done, torch.zeros_like(next_value), next_value)
-            delta = self.rewards[:, t] + gamma * next_value - self.values[:, t]
-            chain = ~(done | self.truncated[:, t] | is_last)
-            gae = delta + gamma * gae_lambda * torch.where(chain, gae, torch.zeros_like(gae))
-            gae = torch.where(valid, gae, torch.zeros_like(gae))
-            self.advantages[:, t] = gae
-        valid_all = torch.arange(self.max_steps, device=self.device) < lengths.unsqueeze(1)
-        self.returns.copy_(torch.where(valid_all, self.advantages + self.values, torch.zeros_like(self.values)))
+        self.advantages[:, :steps] = advantages
+        self.returns.zero_()
+        self.returns[:, :steps] = torch.where(valid, advantages + values, 0.0)
         self.gae_ready = True
 
     # --- reading -----------------------------------------------------------------------------------------
