@@ -9,8 +9,9 @@ Cost per step: a few fused ops and one host sync, instead of one clone and one `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
-from torch import nn
 
 _StateKey = tuple[int, str]
 """(position of the parameter, state key) of one state tensor."""
@@ -23,10 +24,10 @@ class StepGuard:
     optimiser state). Make one guard per update; its buffers follow the parameters' shapes and devices.
     """
 
-    def __init__(self, params: list[nn.Parameter], optimizer: torch.optim.Optimizer) -> None:
+    def __init__(self, params: Sequence[torch.Tensor], optimizer: torch.optim.Optimizer) -> None:
         if not params:
             raise ValueError("params must hold at least one parameter")
-        self.params = params
+        self.params: list[torch.Tensor] = list(params)
         self.optimizer = optimizer
         self._saved_params = [torch.empty_like(p, memory_format=torch.preserve_format) for p in params]
         self._state_layout: list[_StateKey] = []
