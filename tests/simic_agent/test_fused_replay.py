@@ -45,7 +45,10 @@ def _evaluate(
     episode_starts = starts if with_starts else None
     log_probs, entropy, values = net.evaluate_actions(obs, actions, (h0, c0), masks, episode_starts)
     # The state after the last step (not returned by evaluate_actions, DEC.api.1) from the same replay path.
-    _, (h, c), _ = net._trunk(obs, (h0, c0), masks, episode_starts, True, fused=fused)
+    if fused:
+        _, (h, c) = net._replay_fused(net.feature_net(obs), (h0, c0), episode_starts)
+    else:
+        _, (h, c), _ = net._trunk(obs, (h0, c0), masks, episode_starts, True)
     # A loss touching every output (weights differ per head so a swapped head would show).
     loss = values.square().mean() + h.sum() * 0.1 + c.sum() * 0.01
     for k, name in enumerate(HEAD_NAMES):

@@ -35,6 +35,7 @@ from esper.simic.agent.distributions import (
     check_actions,
     check_mask_rows,
     entropy_of,
+    log_probs_and_entropy,
     log_probs_of,
     masked_logit,
     sample,
@@ -130,6 +131,8 @@ class FactoredRecurrentActorCritic(nn.Module):
         self.fused_replay = True
         """``evaluate_actions`` replays sequences with the fused LSTM kernel and batched heads (DEC.perf.1);
         ``False`` selects the step-by-step ``LSTMCell`` reference path (equal within 1e-5)."""
+        self._pad_indices: dict[torch.device, torch.Tensor] = {}
+        """Per device: the row index of the padded second-layer layout (:meth:`_pad_index`)."""
         self._init_trunk()
         self.to(device)
 
@@ -283,21 +286,30 @@ class FactoredRecurrentActorCritic(nn.Module):
             return {name: m.unsqueeze(1) for name, m in masks.items()}
         return masks
 
+    @staticmethod
+    def _check_episode_starts(episode_starts: torch.Tensor | None, batch: int, steps: int) -> None:
+        if episode_starts is not None and (
+            not isinstance(episode_starts, torch.Tensor)
+            or episode_starts.dtype != torch.bool
+            or tuple(episode_starts.shape) != (batch, steps)
+        ):
+            got = (
+                f"{episode_starts.dtype} {tuple(episode_starts.shape)}"
+                if isinstance(episode_starts, torch.Tensor)
+                else type(episode_starts).__name__
+            )
+            raise ValueError(f"episode_starts must be a bool tensor of shape {(batch, steps)}, got {got}")
+
     # --- core --------------------------------------------------------------------------------------------
-    def _trunk(
+    def _validated(
         self,
         obs: torch.Tensor,
         hidden: Hidden | None,
         masks: dict[str, torch.Tensor] | None,
         episode_starts: torch.Tensor | None,
         check_values: bool,
-        fused: bool,
     ) -> tuple[torch.Tensor, LSTMState, dict[str, torch.Tensor] | None]:
-        """Normalised LSTM output ``(B, T, H)``, final hidden and the validated ``(B, T, n)`` masks.
-
-        ``fused`` replays the sequence with :meth:`_replay_fused`; otherwise the ``LSTMCell`` is unrolled step by
-        step (the acting path, a single ``torch.compile`` graph).
-        """
+        """``obs`` as ``(B, T, D)``, the initial state (zeros for ``None``) and the ``(B, T, n)`` masks, validated."""
         x = self._check_obs(obs)
         batch, steps = x.shape[0], x.shape[1]
         lead = (batch,) if obs.dim() == 2 else (batch, steps)
@@ -305,26 +317,29 @@ class FactoredRecurrentActorCritic(nn.Module):
         if check_values and not torch.compiler.is_compiling():
             self._check_finite(x, (h, c))
         seq_masks = self._seq_masks(masks, lead, check_values)
-        if episode_starts is not None and (
-            episode_starts.dtype != torch.bool or tuple(episode_starts.shape) != (batch, steps)
-        ):
-            raise ValueError(
-                f"episode_starts must be a bool tensor of shape {(batch, steps)}, "
-                f"got {episode_starts.dtype} {tuple(episode_starts.shape)}"
-            )
+        self._check_episode_starts(episode_starts, batch, steps)
+        return x, LSTMState(h, c), seq_masks
+
+    def _trunk(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden | None,
+        masks: dict[str, torch.Tensor] | None,
+        episode_starts: torch.Tensor | None,
+        check_values: bool,
+    ) -> tuple[torch.Tensor, LSTMState, dict[str, torch.Tensor] | None]:
+        """Normalised LSTM output ``(B, T, H)``, final hidden and the validated ``(B, T, n)`` masks, with the
+        ``LSTMCell`` unrolled step by step (the acting path, a single ``torch.compile`` graph)."""
+        x, (h, c), seq_masks = self._validated(obs, hidden, masks, episode_starts, check_values)
         features = self.feature_net(x)
-        if fused:
-            lstm_out, (h, c) = self._replay_fused(features, (h, c), episode_starts)
-        else:
-            outputs: list[torch.Tensor] = []
-            for t in range(steps):
-                if episode_starts is not None:
-                    keep = (~episode_starts[:, t]).unsqueeze(-1).to(h.dtype)
-                    h, c = h * keep, c * keep
-                h, c = self.lstm(features[:, t], (h, c))
-                outputs.append(h)
-            lstm_out = torch.stack(outputs, dim=1)
-        return self.lstm_norm(lstm_out), LSTMState(h, c), seq_masks
+        outputs: list[torch.Tensor] = []
+        for t in range(x.shape[1]):
+            if episode_starts is not None:
+                keep = (~episode_starts[:, t]).unsqueeze(-1).to(h.dtype)
+                h, c = h * keep, c * keep
+            h, c = self.lstm(features[:, t], (h, c))
+            outputs.append(h)
+        return self.lstm_norm(torch.stack(outputs, dim=1)), LSTMState(h, c), seq_masks
 
     def _core(
         self,
@@ -335,7 +350,7 @@ class FactoredRecurrentActorCritic(nn.Module):
         check_values: bool,
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor, LSTMState, dict[str, torch.Tensor] | None]:
         """Masked logits ``(B, T, n)`` per head, value ``(B, T)``, final hidden and the ``(B, T, n)`` masks."""
-        core, new_hidden, seq_masks = self._trunk(obs, hidden, masks, episode_starts, check_values, fused=False)
+        core, new_hidden, seq_masks = self._trunk(obs, hidden, masks, episode_starts, check_values)
         logits = {
             name: apply_mask(self.heads[name](core), None if seq_masks is None else seq_masks[name])
             for name in self.head_names
@@ -407,46 +422,54 @@ class FactoredRecurrentActorCritic(nn.Module):
         return out, (h_n[last], c_n[last])
 
     def _padded_heads(self, core: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """All policy heads at once: raw logits ``(B, T, K, W)`` (``K`` heads padded to the widest ``W``; padding
-        is :func:`masked_logit` of the dtype) and the value ``(B, T)``.
+        """All policy heads at once: raw logits ``(B, T, K, W)`` (``K`` heads padded to the widest ``W``; the padding
+        columns hold the bias 0 and are masked by :meth:`padded_masks`) and the value ``(B, T)``.
 
-        Two matmuls: the heads' first layers concatenated, their second layers as one block-diagonal matrix. Both
-        are assembled from each head's own Parameters on every call, so every head keeps its parameters (plan
-        Task 8.2 names them) and receives its gradients.
+        Two matmuls: the heads' first layers concatenated, their second layers as one block-diagonal matrix whose
+        rows are already in the padded layout (zero rows for the padding), so the activations need no gather. Both
+        matrices are assembled from each head's own Parameters on every call (a few ops on the small weights), so
+        every head keeps its parameters (plan Task 8.2 names them) and receives its gradients.
         """
         heads = [self._head(name) for name in self.head_names] + [self.value_head]
         firsts = [_linear(head, 0) for head in heads]
         seconds = [_linear(head, 2) for head in heads]
         w1 = torch.cat([layer.weight for layer in firsts])
         b1 = torch.cat([layer.bias for layer in firsts])
-        w2 = _block_diag(*[layer.weight for layer in seconds])
-        b2 = torch.cat([layer.bias for layer in seconds])
+        index = self._pad_index(core.device)
+        w2 = nn.functional.pad(_block_diag(*[layer.weight for layer in seconds]), (0, 0, 0, 1)).index_select(0, index)
+        b2 = nn.functional.pad(torch.cat([layer.bias for layer in seconds]), (0, 1)).index_select(0, index)
         flat = nn.functional.linear(torch.relu(nn.functional.linear(core, w1, b1)), w2, b2)
-        value = flat[..., -1]
-        pad = flat.new_full((*flat.shape[:-1], 1), masked_logit(flat.dtype))
-        index = self._pad_index(flat.shape[-1] - 1, flat.device)
-        padded = torch.cat([flat[..., :-1], pad], dim=-1).index_select(-1, index)
-        return padded.view(*padded.shape[:-1], len(self.head_names), -1), value
+        logits = flat[..., :-1]
+        return logits.view(*logits.shape[:-1], len(self.head_names), -1), flat[..., -1]
 
-    def _pad_index(self, pad_column: int, device: torch.device) -> torch.Tensor:
-        """Column of the concatenated head outputs for every ``(head, j)`` of the padded layout (or the pad)."""
+    def _pad_index(self, device: torch.device) -> torch.Tensor:
+        """Row of the stacked second layers (policy heads, then the value, then one zero row) for every ``(head, j)``
+        of the padded ``(K, W)`` layout, then the value's row; made once per device."""
+        cached = self._pad_indices.get(device)
+        if cached is not None:
+            return cached
         width = max(self.head_sizes.values())
+        total = sum(self.head_sizes.values())
+        zero_row = total + 1
         index: list[int] = []
         offset = 0
         for name in self.head_names:
             size = self.head_sizes[name]
-            index += [offset + j for j in range(size)] + [pad_column] * (width - size)
+            index += [offset + j for j in range(size)] + [zero_row] * (width - size)
             offset += size
-        return torch.tensor(index, dtype=torch.long, device=device)
+        made = torch.tensor([*index, total], dtype=torch.long, device=device)
+        self._pad_indices[device] = made
+        return made
 
-    def _padded_masks(self, seq_masks: dict[str, torch.Tensor] | None, lead: tuple[int, ...]) -> torch.Tensor:
-        """Masks ``(B, T, K, W)`` in the padded layout of :meth:`_padded_heads` (padding is never valid)."""
+    def padded_masks(self, masks: dict[str, torch.Tensor] | None, lead: tuple[int, ...]) -> torch.Tensor:
+        """Masks ``(*lead, K, W)`` in the padded layout of the fast path (heads in ``head_names`` order, padded to
+        the widest head ``W``; padding is never valid). ``masks=None``: every action valid. Shapes as validated by
+        :meth:`evaluate_actions` (``masks[head]`` ``(*lead, n_head)`` bool)."""
         width = max(self.head_sizes.values())
-        device = self.device
         parts: list[torch.Tensor] = []
         for name in self.head_names:
             size = self.head_sizes[name]
-            mask = torch.ones(*lead, size, dtype=torch.bool, device=device) if seq_masks is None else seq_masks[name]
+            mask = torch.ones(*lead, size, dtype=torch.bool, device=self.device) if masks is None else masks[name]
             parts.append(nn.functional.pad(mask, (0, width - size), value=False))
         return torch.stack(parts, dim=-2)
 
@@ -547,18 +570,37 @@ class FactoredRecurrentActorCritic(nn.Module):
         episode_starts: torch.Tensor | None,
         check_values: bool,
     ) -> ActionEvaluation:
-        """:meth:`evaluate_actions` on the fast path (DEC.perf.1): fused LSTM replay, all heads in two matmuls,
-        one masked log-softmax over the padded ``(B, T, K, W)`` logits. Same values as the reference path."""
-        core, _, seq_masks = self._trunk(obs, hidden, masks, episode_starts, check_values, fused=True)
+        """:meth:`evaluate_actions` on the fast path (DEC.perf.1): :meth:`evaluate_padded` with validated inputs,
+        split back into per-head dicts. Same values as the reference path."""
+        x, initial, seq_masks = self._validated(obs, hidden, masks, episode_starts, check_values)
         self._check_stored_actions(actions, masks, check_values)
-        logits, values = self._padded_heads(core)
-        padded_masks = self._padded_masks(seq_masks, tuple(obs.shape[:2]))
-        logits = apply_mask(logits, padded_masks)
         stacked = torch.stack([actions[name] for name in self.head_names], dim=-1)
-        log_probs = log_probs_of(logits, stacked).unbind(-1)
-        entropy = entropy_of(logits, padded_masks).unbind(-1)
-        return ActionEvaluation(dict(zip(self.head_names, log_probs)), dict(zip(self.head_names, entropy)), values)
+        padded_masks = self.padded_masks(seq_masks, (x.shape[0], x.shape[1]))
+        log_probs, entropy, values = self.evaluate_padded(x, stacked, initial, padded_masks, episode_starts)
+        names = self.head_names
+        return ActionEvaluation(dict(zip(names, log_probs.unbind(-1))), dict(zip(names, entropy.unbind(-1))), values)
 
+    def evaluate_padded(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        hidden: Hidden,
+        padded_masks: torch.Tensor,
+        episode_starts: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The fast path's core, for callers that hold the stacked layout already (PPO's update, DEC.perf.5).
+
+        ``obs`` ``(B, T, D)``, ``actions`` ``(B, T, K)`` int64 (heads in ``head_names`` order), ``hidden`` the state
+        before step 0 (each ``(B, hidden_dim)``), ``padded_masks`` ``(B, T, K, W)`` from :meth:`padded_masks`,
+        ``episode_starts`` ``(B, T)`` bool or ``None``. Returns log-probs ``(B, T, K)``, entropies ``(B, T, K)`` and
+        values ``(B, T)``: fused LSTM replay, all heads in two matmuls, one masked log-softmax. Unvalidated: callers
+        pass what :meth:`evaluate_actions` validates (PPO validates its buffer once per update).
+        """
+        features = self.feature_net(obs)
+        lstm_out, _ = self._replay_fused(features, hidden, episode_starts)
+        logits, values = self._padded_heads(self.lstm_norm(lstm_out))
+        log_probs, entropy = log_probs_and_entropy(apply_mask(logits, padded_masks), actions, padded_masks)
+        return log_probs, entropy, values
 
 __all__ = [
     "ActionEvaluation",
