@@ -96,7 +96,7 @@ class _Spy:
     def __init__(self, agent: PPOAgent, monkeypatch: pytest.MonkeyPatch) -> None:
         self.steps = 0
         self.minibatches: list[list[float]] = []
-        step, evaluate = agent.optimizer.step, agent.network.evaluate_actions
+        step, evaluate = agent.optimizer.step, agent.network.evaluate_padded  # what the update replays with
 
         def counting_step(*args: object, **kwargs: object) -> object:
             self.steps += 1
@@ -107,7 +107,7 @@ class _Spy:
             return evaluate(obs, *args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(agent.optimizer, "step", counting_step)
-        monkeypatch.setattr(agent.network, "evaluate_actions", recording_evaluate)
+        monkeypatch.setattr(agent.network, "evaluate_padded", recording_evaluate)
 
 
 @pytest.mark.req("SYS.6.4.1")

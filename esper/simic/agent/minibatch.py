@@ -108,4 +108,54 @@ class SequenceBatch:
         return isinstance(key, str) and key in self.keys()
 
 
-__all__ = ["SequenceBatch"]
+@dataclass(frozen=True, eq=False, slots=True)
+class StackedBatch:
+    """The PPO update's layout of a :class:`SequenceBatch` (DEC.perf.5): every per-head field stacked once per
+    update, so a minibatch is a few row gathers and the loss needs no per-head stacking.
+
+    Shapes (``B`` sequences, ``T`` steps, ``K`` heads in ``HEAD_NAMES`` order, ``W`` the widest head):
+    ``obs`` ``(B, T, obs_dim)``; ``initial_hidden`` each ``(B, hidden_dim)``, already zero where step 0 starts an
+    episode; ``episode_starts`` ``(B, T)`` bool, or ``None`` when no episode starts after step 0 in the whole
+    update's batch (the replay then needs no split); ``actions`` ``(B, T, K)`` int64; ``padded_masks``
+    ``(B, T, K, W)`` bool (the network's ``padded_masks`` layout); ``advantages``, ``returns``, ``values`` ``(B, T)``;
+    ``valid`` ``(B, T)`` bool. Head-major ``(K, B, T)``: ``old_log_probs``; bool ``counted`` (causally relevant and
+    valid), ``real_choice`` (more than one valid action) and ``choice`` (both).
+    """
+
+    obs: torch.Tensor
+    initial_hidden: LSTMState
+    episode_starts: torch.Tensor | None
+    actions: torch.Tensor
+    padded_masks: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    values: torch.Tensor
+    valid: torch.Tensor
+    old_log_probs: torch.Tensor
+    counted: torch.Tensor
+    real_choice: torch.Tensor
+    choice: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> StackedBatch:
+        """The sequences ``index`` (a 1-D int64 tensor of rows), e.g. one PPO minibatch."""
+        if not isinstance(index, torch.Tensor) or index.dtype != torch.long or index.dim() != 1:
+            got = f"{index.dtype} {tuple(index.shape)}" if isinstance(index, torch.Tensor) else type(index).__name__
+            raise TypeError(f"index must be a 1-D int64 tensor of sequence rows, got {got}")
+        return StackedBatch(
+            obs=self.obs[index],
+            initial_hidden=LSTMState(self.initial_hidden.h[index], self.initial_hidden.c[index]),
+            episode_starts=None if self.episode_starts is None else self.episode_starts[index],
+            actions=self.actions[index],
+            padded_masks=self.padded_masks[index],
+            advantages=self.advantages[index],
+            returns=self.returns[index],
+            values=self.values[index],
+            valid=self.valid[index],
+            old_log_probs=self.old_log_probs[:, index],
+            counted=self.counted[:, index],
+            real_choice=self.real_choice[:, index],
+            choice=self.choice[:, index],
+        )
+
+
+__all__ = ["SequenceBatch", "StackedBatch"]

@@ -67,7 +67,7 @@ from esper.simic.agent.checkpoint import (
     save_checkpoint,
 )
 from esper.simic.agent.distributions import check_actions, check_mask_rows
-from esper.simic.agent.minibatch import SequenceBatch
+from esper.simic.agent.minibatch import SequenceBatch, StackedBatch
 from esper.simic.agent.network import FactoredRecurrentActorCritic
 from esper.simic.agent.normalizer import RunningMeanStd
 from esper.simic.agent.outputs import ActionSample, Hidden, LSTMState
@@ -405,40 +405,81 @@ class PPOAgent:
         entropies = [f"entropy_{name}" for name in HEAD_NAMES]
         return [*entropies, "approx_kl", "clipped", "relevant", "policy_loss", "value_loss", "loss", "entropy_floor_penalty"]
 
-    def _minibatch_loss(self, mb: SequenceBatch | None) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+    def _stack(self, data: SequenceBatch) -> StackedBatch:
+        """``data`` in the update's stacked layout (DEC.perf.5): once per update, everything that does not depend on
+        the parameters (per-head stacks, padded masks, causal-relevance and real-choice masks). One host sync, to
+        learn whether any episode starts after step 0 (if none, the replay never splits a sequence)."""
+        heads = HEAD_NAMES  # the heads that learn (the one source of truth, also for the causal masks)
+        starts = data.episode_starts
+        keep = (~starts[:, 0]).unsqueeze(-1).to(data.initial_hidden.h.dtype)  # a start at step 0 zeroes the state
+        causal_relevance = causal_head_masks(data.actions["op"])
+        counted = torch.stack([causal_relevance[name] for name in heads]) & data.valid
+        real_choice = torch.stack([data.masks[name].sum(dim=-1) > 1 for name in heads])  # from the action validity
+        return StackedBatch(
+            obs=data.obs,
+            initial_hidden=LSTMState(data.initial_hidden.h * keep, data.initial_hidden.c * keep),
+            episode_starts=starts if bool(starts[:, 1:].any()) else None,
+            actions=torch.stack([data.actions[name] for name in self.network.head_names], dim=-1),
+            padded_masks=self.network.padded_masks(data.masks, tuple(data.valid.shape)),
+            advantages=data.advantages,
+            returns=data.returns,
+            values=data.values,
+            valid=data.valid,
+            old_log_probs=torch.stack([data.log_probs[name] for name in heads]),
+            counted=counted,
+            real_choice=real_choice,
+            choice=counted & real_choice,
+        )
+
+    def _evaluate(self, mb: StackedBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """New log-probs and entropies ``(K, B, T)`` and values ``(B, T)`` of ``mb``'s stored actions: the network's
+        fast path, or with ``network.fused_replay = False`` its step-by-step reference path."""
+        network, heads = self.network, HEAD_NAMES
+        if network.fused_replay:
+            log_probs, entropy, values = network.evaluate_padded(
+                mb.obs, mb.actions, mb.initial_hidden, mb.padded_masks, mb.episode_starts
+            )
+            if heads != network.head_names:  # only the heads that learn, in their order
+                rows = torch.tensor([network.head_names.index(n) for n in heads], device=values.device)
+                log_probs, entropy = log_probs.index_select(-1, rows), entropy.index_select(-1, rows)
+            return log_probs.permute(2, 0, 1), entropy.permute(2, 0, 1), values
+        names = network.head_names
+        actions = dict(zip(names, mb.actions.unbind(-1)))
+        masks = {name: mb.padded_masks[..., k, : network.head_sizes[name]] for k, name in enumerate(names)}
+        new = network.evaluate_actions(mb.obs, actions, mb.initial_hidden, masks, mb.episode_starts, check_values=False)
+        return torch.stack([new.log_probs[n] for n in heads]), torch.stack([new.entropy[n] for n in heads]), new.value
+
+    def _minibatch_loss(
+        self, mb: StackedBatch | SequenceBatch | None
+    ) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
         """PPO loss of this process's share of one minibatch of whole sequences, and its detached statistics, as
         contributions: every mean is over the *whole* minibatch's steps (one all-reduce of per-head sums gives
         them), so the losses and statistics of all processes add up to the single-process minibatch's (all on the
-        device). ``mb=None``: this process holds none of the minibatch's envs (zero contributions, no loss).
+        device). ``mb=None``: this process holds none of the minibatch's envs (zero contributions, no loss). A
+        :class:`SequenceBatch` is stacked first (:meth:`_stack`); the update passes stacked minibatches.
 
         ``loss = policy + value_coef·value − entropy_coef·entropy + entropy_floor_coef·entropy_floor``, each term
         computed by the function of that name below. Three kinds of mask, each ``True`` = counts:
 
         - padding-valid ``mb.valid`` ``(B, T)``: a real step, not padding past the end of a sequence;
-        - causal-relevance ``(B, T)`` per head: the head's choice influenced the step (plan Task 10.1), computed
-          once here from the op actions;
-        - action-validity ``mb.masks`` ``(B, T, n)`` per head: the actions that were allowed (they shaped the
-          logits; the entropy floor only counts steps where a head had more than one).
+        - causal-relevance ``(B, T)`` per head: the head's choice influenced the step (plan Task 10.1), from the
+          op actions;
+        - action-validity ``(B, T, n)`` per head: the actions that were allowed (they shaped the logits; the
+          entropy floor only counts steps where a head had more than one).
         """
         cfg = self.config
-        heads = HEAD_NAMES  # the heads that learn (the one source of truth, also for the causal masks)
+        heads = HEAD_NAMES
         if mb is None:
             self.collective.all_reduce_sum(torch.zeros(1 + 2 * len(heads), device=self.device))
             return None, {key: torch.zeros((), device=self.device) for key in self._stat_keys()}
-        new = self.network.evaluate_actions(
-            mb.obs, mb.actions, mb.initial_hidden, mb.masks, mb.episode_starts, check_values=False
-        )
-        # Per-head quantities stacked as (H, B, T) in ``heads`` order: every term is a few ops for all heads at
-        # once, forward and backward (DEC.perf.4).
-        padding_valid = mb.valid
-        causal_relevance = causal_head_masks(mb.actions["op"])
-        counted = torch.stack([causal_relevance[name] for name in heads]) & padding_valid
-        real_choice = torch.stack([mb.masks[name].sum(dim=-1) > 1 for name in heads])  # from the action validity
-        choice = counted & real_choice
-        new_log_probs = torch.stack([new.log_probs[name] for name in heads])
-        old_log_probs = torch.stack([mb.log_probs[name] for name in heads])
-        entropy_per_head = torch.stack([new.entropy[name] for name in heads])
-        dtype = new.value.dtype
+        if isinstance(mb, SequenceBatch):
+            mb = self._stack(mb)
+        # Per-head quantities as (H, B, T) in ``heads`` order: every term is a few ops for all heads at once,
+        # forward and backward (DEC.perf.4).
+        new_log_probs, entropy_per_head, new_value = self._evaluate(mb)
+        padding_valid, counted, real_choice, choice = mb.valid, mb.counted, mb.real_choice, mb.choice
+        old_log_probs = mb.old_log_probs
+        dtype = new_value.dtype
         # The whole minibatch over all processes (DEC.distributed.2): its step count, and per head the entropy sums
         # and step counts where the head had a real choice (for the entropy floor). One all-reduce.
         totals = self.collective.all_reduce_sum(
@@ -455,7 +496,7 @@ class PPOAgent:
         ratio = log_ratio.exp()
 
         policy = _policy_term(ratio, mb.advantages, counted, steps, cfg.clip_ratio)
-        value = _value_term(new.value, mb.returns, mb.values, padding_valid, steps, cfg.value_clip)
+        value = _value_term(new_value, mb.returns, mb.values, padding_valid, steps, cfg.value_clip)
         entropy = _entropy_term(entropy_per_head, counted, steps, cfg.entropy_coef_per_head)
         entropy_floor = _entropy_floor_term(
             entropy_per_head, counted, real_choice, cfg.entropy_floor, (totals[1 : 1 + len(heads)], totals[1 + len(heads) :])
@@ -547,6 +588,7 @@ class PPOAgent:
         data = buffer.get_batched_sequences([active[position] - shard.start for position in mine])
         self._check_data(data)
         data, explained_variance = self._normalize_advantages(data)
+        stacked = self._stack(data)
 
         params = list(self.network.parameters())
         head_params = {name: list(self.network.heads[name].parameters()) for name in self.network.head_names}
@@ -567,7 +609,7 @@ class PPOAgent:
                 if row_of is not None:
                     rows = row_of[mb_index]
                     rows = rows[rows >= 0]
-                loss, stats = self._minibatch_loss(data.select(rows) if rows.numel() > 0 else None)
+                loss, stats = self._minibatch_loss(stacked.select(rows) if rows.numel() > 0 else None)
                 self.optimizer.zero_grad(set_to_none=True)
                 if loss is not None:
                     torch.autograd.backward(loss)
