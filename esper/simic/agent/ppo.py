@@ -600,7 +600,8 @@ class PPOAgent:
         if self.collective.world_size > 1:
             row_of = torch.full((len(active),), -1, dtype=torch.long, device=self.device)
             row_of[torch.tensor(mine, dtype=torch.long, device=self.device)] = torch.arange(len(mine), device=self.device)
-        sums: dict[str, torch.Tensor] = {}
+        keys: list[str] = []
+        per_minibatch: list[torch.Tensor] = []
         evaluated = applied = skipped = epochs_completed = 0
         early_stopped = False
         for _ in range(cfg.ppo_epochs):
@@ -620,8 +621,8 @@ class PPOAgent:
                 stats.update(zip([f"grad_norm_{name}" for name in head_params], head_norms.unbind()))
                 nn.utils.clip_grads_with_norm_(params, cfg.max_grad_norm, grad_norm)
                 stats["grad_norm"] = grad_norm.detach()
-                for key, value in stats.items():
-                    sums[key] = sums[key] + value if key in sums else value
+                keys = keys or list(stats)
+                per_minibatch.append(torch.stack([stats[key] for key in keys]))  # one op, not one add per metric
                 evaluated += 1
                 finite = torch.isfinite(stats["loss"]) & torch.isfinite(grad_norm)
                 kl_high = (
@@ -643,9 +644,12 @@ class PPOAgent:
             if early_stopped:
                 break
             epochs_completed += 1
-        keys = list(sums)
-        values = [sums[k].to(torch.float64) / max(evaluated, 1) for k in keys] + [explained_variance.to(torch.float64)]
-        read = torch.stack(values).tolist()  # the one read of all accumulated metrics
+        means = (
+            torch.stack(per_minibatch).sum(dim=0).to(torch.float64) / evaluated
+            if per_minibatch
+            else torch.zeros(0, dtype=torch.float64, device=self.device)
+        )
+        read = torch.cat([means, explained_variance.to(torch.float64).view(1)]).tolist()  # the one read of all metrics
         metrics = {key: float(value) for key, value in zip([*keys, "explained_variance"], read)}
         metrics.update(
             updates_applied=float(applied),

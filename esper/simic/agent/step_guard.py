@@ -21,7 +21,8 @@ class StepGuard:
     """Runs ``optimizer.step()`` over ``params`` and reverts it if any parameter became non-finite.
 
     ``params``: the parameters the optimiser updates (every one must be in ``optimizer``'s param groups, or have no
-    optimiser state). Make one guard per update; its buffers follow the parameters' shapes and devices.
+    optimiser state). Make one guard per update (no ``load_state_dict`` of the optimiser while it is in use): its
+    buffers are allocated for the state tensors it first sees under each (parameter, key).
     """
 
     def __init__(self, params: Sequence[torch.Tensor], optimizer: torch.optim.Optimizer) -> None:
@@ -58,10 +59,7 @@ class StepGuard:
         layout, tensors, others = self._state_tensors()
         with torch.no_grad():
             torch._foreach_copy_(self._saved_params, self.params)
-            if layout != self._state_layout or any(
-                saved.shape != live.shape or saved.dtype != live.dtype or saved.device != live.device
-                for saved, live in zip(self._saved_state, tensors)
-            ):
+            if layout != self._state_layout:  # Adam's first step creates the state; its tensors then stay put
                 self._state_layout = layout
                 self._saved_state = [torch.empty_like(t, memory_format=torch.preserve_format) for t in tensors]
             if tensors:
