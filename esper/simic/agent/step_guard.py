@@ -33,9 +33,13 @@ class StepGuard:
         self._saved_params = [torch.empty_like(p, memory_format=torch.preserve_format) for p in params]
         self._state_layout: list[_StateKey] = []
         self._saved_state: list[torch.Tensor] = []
+        self._complete: tuple[list[_StateKey], list[torch.Tensor], dict[int, dict[str, object]]] | None = None
+        """The state listing once every parameter has state (it then keeps its tensors: updated in place)."""
 
     def _state_tensors(self) -> tuple[list[_StateKey], list[torch.Tensor], dict[int, dict[str, object]]]:
         """The optimiser's state tensors (and its other state entries, by parameter position) right now."""
+        if self._complete is not None:
+            return self._complete
         layout: list[_StateKey] = []
         tensors: list[torch.Tensor] = []
         others: dict[int, dict[str, object]] = {}
@@ -51,6 +55,8 @@ class StepGuard:
                     tensors.append(value)
                 else:
                     others[position][key] = value
+        if len(others) == len(self.params):
+            self._complete = (layout, tensors, others)
         return layout, tensors, others
 
     def step(self) -> bool:
@@ -58,12 +64,10 @@ class StepGuard:
         parameters and the optimiser state of before the step and returns ``False``. One host sync."""
         layout, tensors, others = self._state_tensors()
         with torch.no_grad():
-            torch._foreach_copy_(self._saved_params, self.params)
             if layout != self._state_layout:  # Adam's first step creates the state; its tensors then stay put
                 self._state_layout = layout
                 self._saved_state = [torch.empty_like(t, memory_format=torch.preserve_format) for t in tensors]
-            if tensors:
-                torch._foreach_copy_(self._saved_state, tensors)
+            torch._foreach_copy_(self._saved_params + self._saved_state, self.params + tensors)
         self.optimizer.step()
         with torch.no_grad():
             if self._all_finite():
