@@ -30,7 +30,7 @@ def apply_mask(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     (``MASKED_LOGIT`` for float32); ``None`` keeps all."""
     if mask is None:
         return logits
-    return torch.where(mask, logits, torch.full_like(logits, masked_logit(logits.dtype)))
+    return torch.where(mask, logits, masked_logit(logits.dtype))
 
 
 def log_probs_of(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
@@ -49,8 +49,8 @@ def _entropy_of_log_probs(log_p: torch.Tensor, mask: torch.Tensor | None) -> tor
     about ``masked_logit``, would underflow through subnormals: ~8x slower ``exp`` on x86) and contribute 0."""
     if mask is None:
         return -(log_p.exp() * log_p).sum(dim=-1)
-    probs = torch.where(mask, log_p, torch.zeros_like(log_p)).exp()
-    return -torch.where(mask, probs * log_p, torch.zeros_like(log_p)).sum(dim=-1)
+    probs = torch.where(mask, log_p, 0.0).exp()
+    return -torch.where(mask, probs * log_p, 0.0).sum(dim=-1)
 
 
 def log_probs_and_entropy(

@@ -422,42 +422,40 @@ class FactoredRecurrentActorCritic(nn.Module):
         return out, (h_n[last], c_n[last])
 
     def _padded_heads(self, core: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """All policy heads at once: raw logits ``(B, T, K, W)`` (``K`` heads padded to the widest ``W``; the padding
-        columns hold the bias 0 and are masked by :meth:`padded_masks`) and the value ``(B, T)``.
+        """All policy heads at once: raw logits ``(B, T, K, W)`` (``K`` heads padded to the widest ``W``; a padding
+        entry repeats another logit and must be masked, as :meth:`padded_masks` does) and the value ``(B, T)``.
 
-        Two matmuls: the heads' first layers concatenated, their second layers as one block-diagonal matrix whose
-        rows are already in the padded layout (zero rows for the padding), so the activations need no gather. Both
-        matrices are assembled from each head's own Parameters on every call (a few ops on the small weights), so
-        every head keeps its parameters (plan Task 8.2 names them) and receives its gradients.
+        Two matmuls: the heads' first layers concatenated, their second layers as one block-diagonal matrix (only
+        the heads' real outputs: padding rows in the weights would multiply the second matmul's cost), then one
+        gather into the padded layout. Both matrices are assembled from each head's own Parameters on every call (a
+        few ops on the small weights), so every head keeps its parameters (plan Task 8.2 names them) and receives
+        its gradients. A masked padding entry passes no gradient back (``apply_mask`` is a ``where``).
         """
         heads = [self._head(name) for name in self.head_names] + [self.value_head]
         firsts = [_linear(head, 0) for head in heads]
         seconds = [_linear(head, 2) for head in heads]
         w1 = torch.cat([layer.weight for layer in firsts])
         b1 = torch.cat([layer.bias for layer in firsts])
-        index = self._pad_index(core.device)
-        w2 = nn.functional.pad(_block_diag(*[layer.weight for layer in seconds]), (0, 0, 0, 1)).index_select(0, index)
-        b2 = nn.functional.pad(torch.cat([layer.bias for layer in seconds]), (0, 1)).index_select(0, index)
+        w2 = _block_diag(*[layer.weight for layer in seconds])
+        b2 = torch.cat([layer.bias for layer in seconds])
         flat = nn.functional.linear(torch.relu(nn.functional.linear(core, w1, b1)), w2, b2)
-        logits = flat[..., :-1]
-        return logits.view(*logits.shape[:-1], len(self.head_names), -1), flat[..., -1]
+        padded = flat.index_select(-1, self._pad_index(flat.device))
+        return padded.view(*padded.shape[:-1], len(self.head_names), -1), flat[..., -1]
 
     def _pad_index(self, device: torch.device) -> torch.Tensor:
-        """Row of the stacked second layers (policy heads, then the value, then one zero row) for every ``(head, j)``
-        of the padded ``(K, W)`` layout, then the value's row; made once per device."""
+        """Column of the concatenated head outputs for every ``(head, j)`` of the padded ``(K, W)`` layout; a
+        padding entry takes column 0 (it is masked). Made once per device."""
         cached = self._pad_indices.get(device)
         if cached is not None:
             return cached
         width = max(self.head_sizes.values())
-        total = sum(self.head_sizes.values())
-        zero_row = total + 1
         index: list[int] = []
         offset = 0
         for name in self.head_names:
             size = self.head_sizes[name]
-            index += [offset + j for j in range(size)] + [zero_row] * (width - size)
+            index += [offset + j for j in range(size)] + [0] * (width - size)
             offset += size
-        made = torch.tensor([*index, total], dtype=torch.long, device=device)
+        made = torch.tensor(index, dtype=torch.long, device=device)
         self._pad_indices[device] = made
         return made
 
