@@ -74,6 +74,25 @@ def test_tiny_study_runs_resumes_and_reports(tmp_path: Path) -> None:
         run_study(replace(config, train_episodes=4), tmp_path / "s", resume=True, external=[external, gym_wait])
 
 
+@pytest.mark.req("ISSUE.10.4")
+def test_parallel_study_equals_serial(tmp_path: Path) -> None:
+    """``jobs=2`` runs the same seeded runs in two processes: the numbers equal a serial study's, and a study
+    interrupted serially resumes in parallel (evaluations wait for their training run)."""
+    config = replace(get_study_preset("tiny"), train_seeds=2)
+    run_study(config, tmp_path / "serial")
+    run_study(config, tmp_path / "parallel", jobs=2)
+    serial = json.loads((tmp_path / "serial" / "study.json").read_text())
+    parallel = json.loads((tmp_path / "parallel" / "study.json").read_text())
+    assert parallel["policies"] == serial["policies"]
+    assert parallel["training"] == serial["training"]
+    (tmp_path / "parallel" / "train" / "seed1" / DONE_FILE).unlink()
+    (tmp_path / "parallel" / "eval" / "ppo_greedy" / "seed1" / DONE_FILE).unlink()
+    run_study(config, tmp_path / "parallel", resume=True, jobs=2)
+    assert json.loads((tmp_path / "parallel" / "study.json").read_text())["policies"] == serial["policies"]
+    with pytest.raises(ValueError, match="jobs"):
+        run_study(config, tmp_path / "other", jobs=0)
+
+
 @pytest.mark.req("ISSUE.10.3")
 def test_study_cli_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli"
