@@ -134,3 +134,29 @@ def test_tiny_study_on_cuda(tmp_path: Path) -> None:
     study = json.loads((tmp_path / "gpu" / "study.json").read_text())
     assert study["config"]["device"] == "cuda"
     assert study["policies"]["ppo_greedy"]["episodes"] == config.eval_episodes
+
+
+@pytest.mark.req("ISSUE.10.3")
+def test_targets_judge_both_ppo_modes() -> None:
+    """The issue's targets are evaluated for greedy and sampled PPO alike (none is picked after the fact)."""
+    from esper.simic.study.report import _targets
+
+    def row(mean: float, half: float, n: int, params: float, usage: dict[str, int] | None = None) -> dict[str, object]:
+        out: dict[str, object] = {"final_accuracy": {"mean": mean, "half_width": half, "n": n}, "params_added_mean": params}
+        if usage is not None:
+            out["tempo_usage"] = usage
+        return out
+
+    policies = {
+        "ppo_greedy": row(70.0, 5.0, 5, 500.0),
+        "ppo_sampled": row(52.0, 3.0, 5, 900.0, {"FAST": 3, "STANDARD": 1, "SLOW": 0}),
+        "heuristic": row(62.0, 6.0, 20, 600.0),
+        "no_growth": row(44.0, 2.0, 20, 0.0),
+    }
+    targets = _targets(policies, {"tempo_entropy_last": 0.9})
+    assert targets["ppo_greedy_mean_ge_heuristic"] and targets["ppo_greedy_params_le_heuristic"]
+    assert not targets["ppo_sampled_mean_ge_heuristic"] and not targets["ppo_sampled_ci_overlaps_or_above_heuristic"]
+    assert not targets["ppo_sampled_params_le_heuristic"]
+    assert targets["ppo_greedy_above_no_growth"] and targets["ppo_sampled_above_no_growth"]
+    assert targets["heuristic_above_no_growth"] and targets["tempo_entropy_below_1"]
+    assert targets["all_tempos_used"] is False
