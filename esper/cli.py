@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     study.add_argument("--data-dir", default=None)
     study.add_argument("--threads", type=int, default=1, help="torch intra-op CPU threads")
+    study.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (e.g. one per CPU core)")
     study.add_argument("--no-progress", action="store_true", help="hide progress bars")
     demo = sub.add_parser("demo", help="main job: PPO + heuristic + no-growth baseline on one task, then the report")
     demo.add_argument("--out", default="runs/demo")
@@ -143,7 +144,7 @@ def _study(args: argparse.Namespace) -> None:
     if config.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {config.device!r} requested but CUDA is not available; use --device cpu")
     start = time.perf_counter()
-    path = run_study(config, Path(args.out), resume=args.resume, progress_bar=not args.no_progress)
+    path = run_study(config, Path(args.out), resume=args.resume, progress_bar=not args.no_progress, jobs=args.jobs)
     print(f"[esper] study on {config.task} in {time.perf_counter() - start:.1f}s -> {path}")
 
 

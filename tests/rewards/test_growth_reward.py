@@ -146,3 +146,21 @@ def test_growth_is_the_training_default_and_sparse_and_shaped_remain() -> None:
         assert RewardConfig(mode=mode).mode == mode
     with pytest.raises(ValueError, match="param_price_points"):
         RewardConfig(mode="growth", param_price_points=-1.0)
+
+
+@pytest.mark.req("DEC.reward.7")
+@settings(max_examples=150, deadline=None)
+@given(inputs=reward_inputs(), config=reward_configs(mode="growth"), auto_culls=st.integers(0, 5))
+def test_growth_rewards_an_unexecutable_action_as_wait(inputs: RewardInputs, config: RewardConfig, auto_culls: int) -> None:
+    """DEC.reward.7: an op that could not run is rewarded exactly as WAIT (design §4), and a lifecycle auto-cull
+    costs nothing beyond what the final accuracy and the contribution potential already say."""
+    as_wait = dataclasses.replace(inputs, op=LifecycleOp.WAIT, executed=True, auto_culls=auto_culls)
+    for op in (LifecycleOp.GERMINATE, LifecycleOp.CULL, LifecycleOp.FOSSILIZE):
+        rejected = dataclasses.replace(inputs, op=op, executed=False, auto_culls=0)
+        assert compute_reward(rejected, config).total == compute_reward(as_wait, config).total
+        assert compute_reward(rejected, config).invalid_penalty == 0.0
+    # The shaped mode still charges both (DEC.rewards_nissa.3).
+    shaped = dataclasses.replace(config, mode="shaped")
+    rejected = dataclasses.replace(inputs, op=LifecycleOp.CULL, executed=False, auto_culls=1)
+    assert compute_reward(rejected, shaped).invalid_penalty == -shaped.invalid_penalty
+    assert compute_reward(rejected, shaped).auto_cull_penalty == -shaped.auto_cull_penalty

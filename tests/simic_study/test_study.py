@@ -74,6 +74,25 @@ def test_tiny_study_runs_resumes_and_reports(tmp_path: Path) -> None:
         run_study(replace(config, train_episodes=4), tmp_path / "s", resume=True, external=[external, gym_wait])
 
 
+@pytest.mark.req("ISSUE.10.4")
+def test_parallel_study_equals_serial(tmp_path: Path) -> None:
+    """``jobs=2`` runs the same seeded runs in two processes: the numbers equal a serial study's, and a study
+    interrupted serially resumes in parallel (evaluations wait for their training run)."""
+    config = replace(get_study_preset("tiny"), train_seeds=2)
+    run_study(config, tmp_path / "serial")
+    run_study(config, tmp_path / "parallel", jobs=2)
+    serial = json.loads((tmp_path / "serial" / "study.json").read_text())
+    parallel = json.loads((tmp_path / "parallel" / "study.json").read_text())
+    assert parallel["policies"] == serial["policies"]
+    assert parallel["training"] == serial["training"]
+    (tmp_path / "parallel" / "train" / "seed1" / DONE_FILE).unlink()
+    (tmp_path / "parallel" / "eval" / "ppo_greedy" / "seed1" / DONE_FILE).unlink()
+    run_study(config, tmp_path / "parallel", resume=True, jobs=2)
+    assert json.loads((tmp_path / "parallel" / "study.json").read_text())["policies"] == serial["policies"]
+    with pytest.raises(ValueError, match="jobs"):
+        run_study(config, tmp_path / "other", jobs=0)
+
+
 @pytest.mark.req("ISSUE.10.3")
 def test_study_cli_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli"
@@ -115,3 +134,29 @@ def test_tiny_study_on_cuda(tmp_path: Path) -> None:
     study = json.loads((tmp_path / "gpu" / "study.json").read_text())
     assert study["config"]["device"] == "cuda"
     assert study["policies"]["ppo_greedy"]["episodes"] == config.eval_episodes
+
+
+@pytest.mark.req("ISSUE.10.3")
+def test_targets_judge_both_ppo_modes() -> None:
+    """The issue's targets are evaluated for greedy and sampled PPO alike (none is picked after the fact)."""
+    from esper.simic.study.report import _targets
+
+    def row(mean: float, half: float, n: int, params: float, usage: dict[str, int] | None = None) -> dict[str, object]:
+        out: dict[str, object] = {"final_accuracy": {"mean": mean, "half_width": half, "n": n}, "params_added_mean": params}
+        if usage is not None:
+            out["tempo_usage"] = usage
+        return out
+
+    policies = {
+        "ppo_greedy": row(70.0, 5.0, 5, 500.0),
+        "ppo_sampled": row(52.0, 3.0, 5, 900.0, {"FAST": 3, "STANDARD": 1, "SLOW": 0}),
+        "heuristic": row(62.0, 6.0, 20, 600.0),
+        "no_growth": row(44.0, 2.0, 20, 0.0),
+    }
+    targets = _targets(policies, {"tempo_entropy_last": 0.9})
+    assert targets["ppo_greedy_mean_ge_heuristic"] and targets["ppo_greedy_params_le_heuristic"]
+    assert not targets["ppo_sampled_mean_ge_heuristic"] and not targets["ppo_sampled_ci_overlaps_or_above_heuristic"]
+    assert not targets["ppo_sampled_params_le_heuristic"]
+    assert targets["ppo_greedy_above_no_growth"] and targets["ppo_sampled_above_no_growth"]
+    assert targets["heuristic_above_no_growth"] and targets["tempo_entropy_below_1"]
+    assert targets["all_tempos_used"] is False

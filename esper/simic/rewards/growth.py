@@ -11,7 +11,9 @@ Per step (all slot-independent, so no credit flows through a causally masked slo
   at the end, where the final accuracy pays for what the seed really did (policy-invariant, Ng et al. 1999).
   ``Phi_c >= 0`` and 0 for empty/cooling slots, so a germinate -> cull cycle never earns positive shaping
   for any evaluation discount in ``[gamma, 1]`` (the argument of DEC.rewards_nissa.2);
-- action costs, invalid-action, auto-cull and governor penalties as in ``"shaped"``.
+- action costs and the governor penalty as in ``"shaped"``. No invalid-action and no auto-cull penalty
+  (DEC.reward.7): an action that cannot run is executed *and rewarded* as WAIT (design §4), and a seed the lifecycle
+  culls leaves the final result unchanged; charging either made "never act" the return's easiest gain.
 
 At the terminal step:
 
@@ -72,8 +74,8 @@ def compute_growth_reward(inputs: RewardInputs, config: RewardConfig) -> RewardB
         stage_shaping=stage_shaping_reward(inputs, config),
         param_rent=terminal_param_rent(inputs, config),
         action_cost=-config.action_cost(inputs.executed_op),
-        invalid_penalty=0.0 if inputs.executed else -config.invalid_penalty,
-        auto_cull_penalty=-config.auto_cull_penalty * inputs.auto_culls,
+        invalid_penalty=0.0,  # DEC.reward.7: rewarded as WAIT
+        auto_cull_penalty=0.0,  # DEC.reward.7: a culled seed is paid for by the final accuracy alone
         governor_penalty=governor_reward(inputs, config),
         terminal=0.0 if final is None else config.terminal_accuracy_weight * final,
     )

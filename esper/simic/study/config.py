@@ -88,10 +88,10 @@ class StudyConfig:
 
 
 #: Named study sizes (``esper study --preset``); flags override them. ``tiny`` is a seconds-long plumbing check
-#: (2 training seeds); the others follow the issue's >= 5 training seeds.
+#: (2 training seeds); the others follow the issue's >= 5 training seeds; ``digits_blind`` trains each for the plan's 500 episodes.
 STUDY_PRESETS: dict[str, StudyConfig] = {
     "tiny": StudyConfig(task="digits_blind", train_seeds=2, train_episodes=2, eval_episodes=2, n_envs=2, max_epochs=2, hidden_dim=16),
-    "digits_blind": StudyConfig(task="digits_blind", train_seeds=5, train_episodes=100, eval_episodes=20),
+    "digits_blind": StudyConfig(task="digits_blind", train_seeds=5, train_episodes=500, eval_episodes=20),
     "digits": StudyConfig(task="digits", train_seeds=5, train_episodes=100, eval_episodes=20),
     "text": StudyConfig(task="text", train_seeds=5, train_episodes=40, eval_episodes=8, n_envs=2),
 }

@@ -16,10 +16,12 @@ finished runs and resumes an interrupted one from its last finished batch.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from tqdm import tqdm
 
 from esper.simic.study.config import StudyConfig
 from esper.simic.study.external import StudyPolicy
+from esper.leyline.validation import MAX_COUNT, check_int
 from esper.simic.study.report import write_study_report
 from esper.simic.training.config import TrainingConfig
 from esper.simic.training.run_dir import RunDir
@@ -43,6 +46,8 @@ class _Job:
     folder: Path
     config: TrainingConfig
     external: StudyPolicy | None = None
+    after: Path | None = None
+    """Folder of the run this job needs finished first (an evaluation needs its training run's checkpoint)."""
 
 
 def _jobs(config: StudyConfig, root: Path, external: Sequence[StudyPolicy]) -> list[_Job]:
@@ -55,6 +60,7 @@ def _jobs(config: StudyConfig, root: Path, external: Sequence[StudyPolicy]) -> l
                     f"eval ppo_{mode} seed {s}",
                     root / "eval" / f"ppo_{mode}" / f"seed{s}",
                     config.evaluation("ppo", mode=mode, checkpoint=checkpoint),
+                    after=root / "train" / f"seed{s}",
                 )
             )
     jobs.append(_Job("eval heuristic", root / "eval" / "heuristic", config.evaluation("heuristic")))
@@ -94,6 +100,35 @@ def _check_external(external: Sequence[StudyPolicy]) -> None:
         raise ValueError(f"external policy names must be unique, got {names}")
 
 
+def _run_parallel(jobs: list[_Job], workers: int, on_done: Callable[[str], None]) -> None:
+    """Run ``jobs`` in ``workers`` spawned processes, each job once its ``after`` run has finished.
+
+    Every job is a separate seeded run, so the results do not depend on ``workers`` or on the finishing order.
+    The first failure cancels what has not started and is raised.
+    """
+    waiting = list(jobs)
+    running: dict[Future[None], _Job] = {}
+    context = multiprocessing.get_context("spawn")  # fork after torch's thread pools start is unsafe
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        while waiting or running:
+            ready = [job for job in waiting if job.after is None or _finished(job.after)]
+            for job in ready[: workers - len(running)]:
+                waiting.remove(job)
+                running[pool.submit(_run_job, job, False)] = job
+            if not running:
+                blocked = ", ".join(job.label for job in waiting)
+                raise RuntimeError(f"study jobs wait on runs that did not finish: {blocked}")
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                error = future.exception()
+                if error is not None:
+                    for other in running:
+                        other.cancel()
+                    raise RuntimeError(f"study job {job.label!r} failed: {error}") from error
+                on_done(job.label)
+
+
 def run_study(
     config: StudyConfig,
     out_dir: str | Path,
@@ -101,14 +136,18 @@ def run_study(
     resume: bool = False,
     progress_bar: bool = False,
     external: Sequence[StudyPolicy] = (),
+    jobs: int = 1,
 ) -> Path:
     """Run (or resume) the study into ``out_dir`` and write ``study.json``/``study.md``; returns ``study.md``.
 
     Without ``resume`` an existing study folder is an error (nothing is overwritten silently); with it, the stored
-    ``study_config.json`` must equal ``config``.
+    ``study_config.json`` must equal ``config``. ``jobs``: runs at once, each in its own process (one per CPU core
+    with ``threads=1``); results are identical for any ``jobs``, so a study may be resumed with another value.
+    External policies always run in this process, after the others.
     """
     if not isinstance(config, StudyConfig):
         raise TypeError(f"config must be a StudyConfig, got {type(config).__name__}")
+    workers = check_int("jobs", jobs, low=1, high=MAX_COUNT)
     _check_external(external)
     root = Path(out_dir)
     stored = root / CONFIG_FILE
@@ -120,12 +159,26 @@ def run_study(
             raise ValueError(f"cannot resume {root}: stored study config {previous.to_dict()} differs from {config.to_dict()}")
     root.mkdir(parents=True, exist_ok=True)
     config.write(stored)
-    jobs = _jobs(config, root, external)
-    bar = tqdm(jobs, desc=f"study:{config.task}", unit="run", disable=not progress_bar)
-    for job in bar:
-        bar.set_postfix_str(job.label)
-        if not _finished(job.folder):
-            _run_job(job, progress_bar)
+    todo = _jobs(config, root, external)
+    if workers == 1:
+        bar = tqdm(todo, desc=f"study:{config.task}", unit="run", disable=not progress_bar)
+        for job in bar:
+            bar.set_postfix_str(job.label)
+            if not _finished(job.folder):
+                _run_job(job, progress_bar)
+    else:
+        pending = [job for job in todo if not _finished(job.folder)]
+        with tqdm(total=len(todo), initial=len(todo) - len(pending), desc=f"study:{config.task}", unit="run",
+                  disable=not progress_bar) as bar:
+            def done(label: str) -> None:
+                bar.update(1)
+                bar.set_postfix_str(f"done: {label}")
+
+            _run_parallel([job for job in pending if job.external is None], workers, done)
+            for job in pending:
+                if job.external is not None:
+                    _run_job(job, False)
+                    bar.update(1)
     return write_study_report(root, config, [p.name for p in external])
 
 
