@@ -19,6 +19,13 @@ _PER_HEAD = ("actions", "log_probs", "masks")
 _PER_STEP = ("values", "rewards", "dones", "truncated", "advantages", "returns", "valid", "episode_starts")
 
 
+def _check_rows(index: object) -> None:
+    """``TypeError`` unless ``index`` is a 1-D int64 tensor (rows of a batch)."""
+    if not isinstance(index, torch.Tensor) or index.dtype != torch.long or index.dim() != 1:
+        got = f"{index.dtype} {tuple(index.shape)}" if isinstance(index, torch.Tensor) else type(index).__name__
+        raise TypeError(f"index must be a 1-D int64 tensor of sequence rows, got {got}")
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class SequenceBatch:
     """``B`` env sequences of ``T`` steps, padded at the end (``valid`` is False on padding).
@@ -57,9 +64,7 @@ class SequenceBatch:
 
     def select(self, index: torch.Tensor) -> SequenceBatch:
         """The sequences ``index`` (a 1-D int64 tensor of rows), e.g. one PPO minibatch."""
-        if not isinstance(index, torch.Tensor) or index.dtype != torch.long or index.dim() != 1:
-            got = f"{index.dtype} {tuple(index.shape)}" if isinstance(index, torch.Tensor) else type(index).__name__
-            raise TypeError(f"index must be a 1-D int64 tensor of sequence rows, got {got}")
+        _check_rows(index)
         return SequenceBatch(
             obs=self.obs[index],
             actions={name: t[index] for name, t in self.actions.items()},
@@ -138,9 +143,7 @@ class StackedBatch:
 
     def select(self, index: torch.Tensor) -> StackedBatch:
         """The sequences ``index`` (a 1-D int64 tensor of rows), e.g. one PPO minibatch."""
-        if not isinstance(index, torch.Tensor) or index.dtype != torch.long or index.dim() != 1:
-            got = f"{index.dtype} {tuple(index.shape)}" if isinstance(index, torch.Tensor) else type(index).__name__
-            raise TypeError(f"index must be a 1-D int64 tensor of sequence rows, got {got}")
+        _check_rows(index)
         return StackedBatch(
             obs=self.obs[index],
             initial_hidden=LSTMState(self.initial_hidden.h[index], self.initial_hidden.c[index]),
