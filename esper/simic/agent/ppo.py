@@ -610,7 +610,11 @@ class PPOAgent:
                 if row_of is not None:
                     rows = row_of[mb_index]
                     rows = rows[rows >= 0]
-                loss, stats = self._minibatch_loss(stacked.select(rows) if rows.numel() > 0 else None)
+                if rows.numel() == 0:
+                    mb: StackedBatch | None = None
+                else:  # a minibatch of all rows needs no gather: the loss is a sum over rows (order: rounding only)
+                    mb = stacked if rows.numel() == stacked.obs.shape[0] else stacked.select(rows)
+                loss, stats = self._minibatch_loss(mb)
                 self.optimizer.zero_grad(set_to_none=True)
                 if loss is not None:
                     torch.autograd.backward(loss)
