@@ -85,5 +85,5 @@ def test_non_executable_action_runs_as_wait_with_reason(tmp_path: Path) -> None:
     for row in second:
         assert row["op"] == "GERMINATE" and row["executed"] is False
         assert "occupied" in row["reason"]
-        assert row["reward_invalid_penalty"] < 0
+        assert row["reward_invalid_penalty"] == 0.0  # the default growth reward pays it as WAIT (DEC.reward.7)
     assert len(events(tmp_path, "seed_germinated")) == 2
