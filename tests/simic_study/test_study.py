@@ -59,7 +59,7 @@ def test_tiny_study_runs_resumes_and_reports(tmp_path: Path) -> None:
     assert eval_host_seeds(external.seen[0]) == [config.eval_seed * 1_000_003 + e for e in range(config.eval_episodes)]
     assert study["policies"]["gym_wait"]["seeds_germinated_mean"] == 0.0
     assert len(study["training"]["tempo_entropy_mean_curve"]) == config.train_episodes // config.n_envs
-    assert study["wall_seconds"]["total"] > 0
+    assert study["wall_seconds"]["total"] > 0 and study["wall_seconds"]["elapsed"] > 0
 
     # Resume: a lost run is redone, finished ones are skipped, and the numbers are reproduced exactly.
     (tmp_path / "s" / "eval" / "ppo_greedy" / "seed1" / DONE_FILE).unlink()

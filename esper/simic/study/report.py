@@ -101,6 +101,18 @@ def _seconds(folders: list[Path]) -> float:
     return total
 
 
+ELAPSED_FILE = "study_elapsed.json"
+"""One entry per ``run_study`` call: ``{"jobs": processes, "seconds": wall time}``. Runs overlap with ``jobs > 1``,
+so the study's elapsed time is this sum, not the sum of the runs' times."""
+
+
+def _elapsed(path: Path) -> float:
+    """Wall time of the study: the sum over its ``run_study`` calls (``study_elapsed.json``; 0 if absent)."""
+    if not path.is_file():
+        return 0.0
+    return float(sum(float(entry["seconds"]) for entry in json.loads(path.read_text())))
+
+
 def _targets(policies: dict[str, Json], training: Json) -> dict[str, bool | None]:
     def acc(name: str) -> MeanCI | None:
         if name not in policies:
@@ -155,7 +167,11 @@ def build_study(root: Path, config: StudyConfig, external: list[str]) -> Json:
         "policies": policies,
         "training": training,
         "targets": _targets(policies, training),
-        "wall_seconds": {"training": _seconds(train_folders), "total": _seconds(all_folders)},
+        "wall_seconds": {
+            "training": _seconds(train_folders),
+            "total": _seconds(all_folders),
+            "elapsed": _elapsed(root / ELAPSED_FILE),
+        },
     }
 
 
@@ -178,7 +194,8 @@ def render_markdown(study: Json) -> str:
         f"PPO trained with {cfg['train_seeds']} training seeds × {cfg['train_episodes']} episodes "
         f"({cfg['n_envs']} envs, {cfg['max_epochs']} epochs per episode, reward `{cfg['reward_mode']}`); every policy "
         f"evaluated on the same {cfg['eval_episodes']} held-out hosts (run seed {cfg['eval_seed']}, never trained on). "
-        f"Wall time: {wall['total'] / 60:.1f} min in all, {wall['training'] / 60:.1f} min of PPO training.",
+        f"Elapsed: {wall['elapsed'] / 60:.1f} min. Run time summed over runs (they overlap with `--jobs`): "
+        f"{wall['total'] / 60:.1f} min, {wall['training'] / 60:.1f} min of it PPO training.",
         "",
         "| policy | final val. accuracy, mean ± 95 % CI | CI over | episodes | params added | germinated / ep. | fossilized / ep. | collapsed episodes |",
         "|---|---|---|---|---|---|---|---|",

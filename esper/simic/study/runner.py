@@ -30,13 +30,14 @@ from tqdm import tqdm
 from esper.simic.study.config import StudyConfig
 from esper.simic.study.external import StudyPolicy
 from esper.leyline.validation import MAX_COUNT, check_int
-from esper.simic.study.report import write_study_report
+from esper.simic.study.report import ELAPSED_FILE, write_study_report
 from esper.simic.training.config import TrainingConfig
 from esper.simic.training.run_dir import RunDir
 from esper.simic.training.vectorized import run_training
 
 DONE_FILE = "study_run.json"
 CONFIG_FILE = "study_config.json"
+
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -160,6 +161,7 @@ def run_study(
     root.mkdir(parents=True, exist_ok=True)
     config.write(stored)
     todo = _jobs(config, root, external)
+    started = time.perf_counter()
     if workers == 1:
         bar = tqdm(todo, desc=f"study:{config.task}", unit="run", disable=not progress_bar)
         for job in bar:
@@ -179,7 +181,16 @@ def run_study(
                 if job.external is not None:
                     _run_job(job, False)
                     bar.update(1)
+    _record_elapsed(root / ELAPSED_FILE, workers, time.perf_counter() - started)
     return write_study_report(root, config, [p.name for p in external])
 
 
-__all__ = ["CONFIG_FILE", "DONE_FILE", "run_study"]
+def _record_elapsed(path: Path, workers: int, seconds: float) -> None:
+    entries = json.loads(path.read_text()) if path.is_file() else []
+    entries.append({"jobs": workers, "seconds": seconds})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entries))
+    os.replace(tmp, path)
+
+
+__all__ = ["CONFIG_FILE", "DONE_FILE", "ELAPSED_FILE", "run_study"]
