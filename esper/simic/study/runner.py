@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -27,9 +26,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from esper.leyline.validation import MAX_COUNT, check_int
+from esper.simic.atomic import atomic_write_text
 from esper.simic.study.config import StudyConfig
 from esper.simic.study.external import StudyPolicy
-from esper.leyline.validation import MAX_COUNT, check_int
 from esper.simic.study.report import ELAPSED_FILE, write_study_report
 from esper.simic.training.config import TrainingConfig
 from esper.simic.training.run_dir import RunDir
@@ -37,7 +37,6 @@ from esper.simic.training.vectorized import run_training
 
 DONE_FILE = "study_run.json"
 CONFIG_FILE = "study_config.json"
-
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -83,9 +82,7 @@ def _run_job(job: _Job, progress_bar: bool) -> None:
     else:
         resume = RunDir(job.folder).config_path.is_file()
         run_training(job.config, job.folder, resume=resume, progress_bar=progress_bar)
-    tmp = job.folder / (DONE_FILE + ".tmp")
-    tmp.write_text(json.dumps({"seconds": time.perf_counter() - started}))
-    os.replace(tmp, job.folder / DONE_FILE)
+    atomic_write_text(job.folder / DONE_FILE, json.dumps({"seconds": time.perf_counter() - started}))
 
 
 def _check_external(external: Sequence[StudyPolicy]) -> None:
@@ -188,9 +185,7 @@ def run_study(
 def _record_elapsed(path: Path, workers: int, seconds: float) -> None:
     entries = json.loads(path.read_text()) if path.is_file() else []
     entries.append({"jobs": workers, "seconds": seconds})
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entries))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(entries))
 
 
 __all__ = ["CONFIG_FILE", "DONE_FILE", "ELAPSED_FILE", "run_study"]
